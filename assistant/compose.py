@@ -1,0 +1,225 @@
+"""Compose a short answer from the sources' own sentences, with a citation for each.
+
+No language model: the answer is made of sentences taken verbatim from retrieved passages
+(at most a leading connective such as "However," is trimmed, which does not change their
+meaning). Nothing is added but fixed framing text chosen by the pipeline.
+
+How sentences are chosen:
+- candidates are the sentences of the retrieved chunks, minus ones that cannot stand alone
+  (list lead-ins ending in ':', questions, link lists, first-person anecdotes);
+- each is scored by similarity to the question (its passage-aware vector from the index),
+  by the share of the question's rarer words it contains, and by its chunk's rank;
+- the best are taken until the answer reaches its target length; a sentence saying the same
+  thing as one already taken (from another source) adds its citation instead of repeating;
+- they are ordered by source, then by position in the source, so each source's sentences
+  read in their original order.
+
+A citation covers a run of consecutive sentences of one document; its quote is exactly
+``document.text[start:end]`` for that run, so it can be located and highlighted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.conversation import QUESTION_WORDS
+from assistant.reply import Citation
+from assistant.retrieval import Hit
+from indexer.lexical import stem, terms
+from indexer.store import Index
+
+CONNECTIVE = re.compile(
+    r"^(However|Additionally|Moreover|Furthermore|In addition|Also|So|Therefore|Thus|In conclusion|"
+    r"Unfortunately|Generally speaking|Currently|For example|For instance|Instead|Similarly|Overall),\s+")
+ANAPHORIC_START = re.compile(r"^(It|Its|This|These|They|Their|He|She|Such|That|Those|Both|The latter)\b")
+LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here)\b", re.I)
+LINK_ITEM = re.compile(r"^[A-Z][\w .,'&()/-]{2,70}: [A-Z][^.]*$")
+FIRST_PERSON = re.compile(r"\bI\b|\bI'(m|ve|d)\b")
+CAUTION = re.compile(
+    r"\b(may|can|could|might) (make|worsen|aggravate|exacerbate|trigger)\b|\bworse\b|\bavoid\w*|contraindicat|"
+    r"\bcaution|\bshould not\b|\bmust not\b|not (be )?(suitable|appropriate)|not always appropriate|"
+    r"inappropriate|\bimportant (that|to)\b|\bseek\b|\brefer(ral|red)?\b|detrimental|guidance from an expert|"
+    r"\baggravate|\bdiscuss with\b", re.I)
+GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
+
+
+@dataclass
+class Sentence:
+    row: int
+    doc_row: int
+    start: int
+    end: int
+    text: str
+    hit_rank: int
+    similarity: float = 0.0
+    score: float = 0.0
+    also: list["Sentence"] = field(default_factory=list)  # same fact in other sources
+
+    @property
+    def shown(self) -> str:
+        trimmed = CONNECTIVE.sub("", self.text)
+        return trimmed[:1].upper() + trimmed[1:] if trimmed != self.text else self.text
+
+    @property
+    def words(self) -> int:
+        return len(self.shown.split())
+
+
+@dataclass(frozen=True)
+class Composition:
+    text: str
+    citations: tuple[Citation, ...]
+    sentence_top: float  # best sentence similarity: evidence for the router
+
+
+class Composer:
+    def __init__(self, index: Index, *, target_words: int = 110, max_words: int = 170, min_words: int = 60):
+        self.index = index
+        self.target_words, self.max_words, self.min_words = target_words, max_words, min_words
+
+    def candidates(self, query: str, vector: np.ndarray, hits: list[Hit]) -> list[Sentence]:
+        """Scored stand-alone sentences of the hits, best first."""
+        weights = self._term_weights(query)
+        seen, pool = set(), []
+        for rank, hit in enumerate(hits):
+            for row in range(hit.chunk.first_sentence, hit.chunk.last_sentence + 1):
+                if row in seen:
+                    continue
+                seen.add(row)
+                sentence = self._sentence(row, rank)
+                if _stands_alone(sentence.text):
+                    pool.append(self._scored(sentence, vector, weights))
+        return sorted(pool, key=lambda s: (-s.score, s.row))
+
+    def best_similarity(self, vector: np.ndarray, hits: list[Hit]) -> float:
+        rows = [r for h in hits for r in range(h.chunk.first_sentence, h.chunk.last_sentence + 1)]
+        return float((self.index.sentence_vectors[rows] @ vector).max()) if rows else 0.0
+
+    def compose(self, query: str, vector: np.ndarray, hits: list[Hit], *, audience: str = "patient",
+                lead: str = "") -> Composition:
+        pool = self.candidates(query, vector, hits)
+        cautions = _pick_cautions(pool) if audience == "therapist" else []
+        taken = {c.row for c in cautions}
+        main = self._select([s for s in pool if s.row not in taken])
+        citations: list[Citation] = []
+        body = self._render(self._ordered(main), citations)
+        if cautions:
+            items = [self._render([c], citations) for c in self._ordered(cautions)]
+            body += "\n\nCautions for massage therapists:\n" + "\n".join(f"- {item}" for item in items)
+        text = f"{lead}\n\n{body}".strip() if body else lead
+        return Composition(text, tuple(citations), self.best_similarity(vector, hits))
+
+    def _term_weights(self, query: str) -> dict[str, float]:
+        wanted = [t for t in dict.fromkeys(terms(query)) if t not in GENERIC_STEMS]
+        return {t: self.index.lexical.idf(t) for t in wanted}
+
+    def _sentence(self, row: int, rank: int) -> Sentence:
+        doc_row, start, end = (int(x) for x in self.index.sentences[row])
+        return Sentence(row, doc_row, start, end, self.index.documents[doc_row].text[start:end], rank)
+
+    def _scored(self, sentence: Sentence, vector: np.ndarray, weights: dict[str, float]) -> Sentence:
+        sentence.similarity = float(self.index.sentence_vectors[sentence.row] @ vector)
+        total = sum(weights.values())
+        present = set(terms(sentence.text))
+        overlap = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+        penalty = 0.05 * bool(ANAPHORIC_START.match(sentence.shown)) + 0.04 * (sentence.words > 40)
+        sentence.score = 0.6 * sentence.similarity + 0.3 * overlap + 0.1 / (1 + sentence.hit_rank) - penalty
+        return sentence
+
+    def _select(self, pool: list[Sentence]) -> list[Sentence]:
+        if not pool:
+            return []
+        chosen: list[Sentence] = []
+        handled: set[int] = set()  # rows chosen, or merged into a chosen sentence as a second source
+        for floor in (pool[0].score - 0.12, pool[0].score - 0.22):
+            for sentence in pool:
+                if sentence.score < floor or sentence.row in handled:
+                    continue
+                handled.add(sentence.row)
+                if _covered(sentence, chosen):
+                    continue
+                if sum(s.words for s in chosen) + sentence.words > self.max_words and chosen:
+                    continue
+                chosen.append(sentence)
+                if sum(s.words for s in chosen) >= self.target_words:
+                    return chosen
+            if sum(s.words for s in chosen) >= self.min_words:
+                break
+        return chosen
+
+    def _ordered(self, sentences: list[Sentence]) -> list[Sentence]:
+        """By source (best-scoring source first), then in each source's own order."""
+        doc_order: dict[int, int] = {}
+        for s in sorted(sentences, key=lambda s: -s.score):
+            doc_order.setdefault(s.doc_row, len(doc_order))
+        return sorted(sentences, key=lambda s: (doc_order[s.doc_row], s.start))
+
+    def _render(self, sentences: list[Sentence], citations: list[Citation]) -> str:
+        parts, run = [], []
+        for i, sentence in enumerate(sentences):
+            run.append(sentence)
+            following = sentences[i + 1] if i + 1 < len(sentences) else None
+            if following is None or sentence.also or not self._adjacent(sentence, following):
+                markers = [self._cite(run[0].doc_row, run[0].start, run[-1].end, citations)]
+                markers += [self._cite(o.doc_row, o.start, o.end, citations) for o in sentence.also]
+                text = " ".join(s.shown for s in run)
+                parts.append(text + " " + "".join(f"[{n}]" for n in dict.fromkeys(markers)))
+                run = []
+        return " ".join(parts)
+
+    def _adjacent(self, a: Sentence, b: Sentence) -> bool:
+        if a.doc_row != b.doc_row or b.row != a.row + 1:
+            return False
+        return not self.index.documents[a.doc_row].text[a.end:b.start].strip()
+
+    def _cite(self, doc_row: int, start: int, end: int, citations: list[Citation]) -> int:
+        doc = self.index.documents[doc_row]
+        for citation in citations:
+            if citation.doc_id == doc.id and citation.start == start and citation.end == end:
+                return citation.n
+        section = _section_of(self.index, doc_row, start)
+        citations.append(Citation(len(citations) + 1, doc.id, doc.title, doc.publisher, doc.url,
+                                  doc.text[start:end], start, end, section, doc.published, doc.reviewed_on,
+                                  doc.license))
+        return citations[-1].n
+
+
+def _stands_alone(text: str) -> bool:
+    stripped = text.strip()
+    return (len(stripped.split()) >= 4 and not stripped.endswith((":", "?")) and not LEAD_IN.search(stripped)
+            and not LINK_ITEM.match(stripped) and not FIRST_PERSON.search(stripped))
+
+
+def _covered(candidate: Sentence, chosen: list[Sentence]) -> bool:
+    """True if ``candidate`` repeats a chosen sentence; a repeat from another source is
+    recorded on that sentence so its citation is shown too."""
+    mine = set(terms(candidate.text))
+    for sentence in chosen:
+        theirs = set(terms(sentence.text))
+        overlap = len(mine & theirs) / max(1, len(mine | theirs))
+        if overlap >= 0.6:
+            if sentence.doc_row != candidate.doc_row and len(sentence.also) < 2:
+                sentence.also.append(candidate)
+            return True
+    return False
+
+
+def _pick_cautions(pool: list[Sentence], limit: int = 3) -> list[Sentence]:
+    cautions = [s for s in pool if CAUTION.search(s.text) and s.similarity >= 0.3]
+    picked: list[Sentence] = []
+    for sentence in cautions:
+        if not _covered(sentence, picked):
+            picked.append(sentence)
+        if len(picked) == limit:
+            break
+    return picked
+
+
+def _section_of(index: Index, doc_row: int, start: int) -> tuple[str, ...]:
+    for chunk in index.chunks_by_doc[doc_row]:
+        if chunk.start <= start < chunk.end:
+            return chunk.section
+    return ()

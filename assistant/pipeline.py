@@ -1,0 +1,137 @@
+"""The answer pipeline: one question (plus the conversation so far) in, one ``Reply`` out.
+
+validate -> resolve follow-up -> embed once -> urgent routing (emergency, personal advice)
+-> retrieve -> scope routing (out of scope, no evidence, answer) -> compose.
+
+``Assistant`` holds the loaded index, model and router; build it once per process
+(``Assistant.load``) and share it: ``ask`` keeps no state between calls, so concurrent
+web users can call it from several threads.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant import reply as texts
+from assistant.compose import Composer
+from assistant.conversation import QUESTION_WORDS, Turn, resolve_followup
+from assistant.reply import AUDIENCES, Reply
+from assistant.retrieval import Retriever
+from assistant.safety import Evidence, Route, Router, without_instructions
+from assistant.vocabulary import Vocabulary
+from indexer.embedding import Embedder, load_embedder
+from indexer.lexical import stem
+from indexer.store import DEFAULT_INDEX_DIR, Index, load_index
+
+MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 10
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+class Assistant:
+    def __init__(self, index: Index, embedder: Embedder, *, retriever: str = "hybrid"):
+        self.index = index
+        self.embedder = embedder
+        self.vocabulary = Vocabulary.load()
+        self.router = Router(embedder, self.vocabulary)
+        self.retriever = Retriever(index, mode=retriever)
+        self.composer = Composer(index)
+
+    @classmethod
+    def load(cls, index_dir: str | Path = DEFAULT_INDEX_DIR, model: str | None = None, **options) -> "Assistant":
+        embedder = load_embedder(model)
+        index = load_index(index_dir, model_id=embedder.model_id, dimension=embedder.dimension)
+        return cls(index, embedder, **options)
+
+    def ask(self, question, history: Sequence = (), audience: str = "patient") -> Reply:
+        started = time.perf_counter()
+        problem = validate(question, audience)
+        if problem:
+            return Reply("invalid", question if isinstance(question, str) else "", "", error=problem,
+                         timings_ms=_timings(started, started, started))
+        text = clean(question)
+        turns = normalize_history(history)
+        search_text = without_instructions(text) or text
+        query = self.vocabulary.expand(resolve_followup(search_text, turns, self.vocabulary))
+        vectors = self.embedder.embed([search_text, query] if query != search_text else [search_text])
+        own, resolved = vectors[0], vectors[-1]
+        route = self.router.urgent(search_text, own)
+        if route and route.kind == "emergency":
+            now = time.perf_counter()
+            return self._emergency(text, route, _timings(started, now, now))
+        hits = self.retriever.search(query, resolved, k=12 if audience == "therapist" else 6)
+        evidence = Evidence(max((h.dense for h in hits), default=0.0),
+                            self.composer.best_similarity(resolved, hits[:6]), self._unsupported(search_text))
+        route = route or self.router.scope(search_text, query, resolved, evidence)
+        retrieved = time.perf_counter()
+        return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved)
+
+    def _compose(self, text, route: Route, query, vector, hits, evidence: Evidence, audience,
+                 started, retrieved) -> Reply:
+        kind, body, citations = route.kind, "", ()
+        if kind in ("answer", "personal_advice"):
+            lead = f"{texts.PERSONAL_ADVICE_LEAD}\n\n{texts.GENERAL_INFO_LEAD}" if kind == "personal_advice" else ""
+            usable = evidence.dense_top >= self.router.thresholds["evidence_dense"]
+            composition = self.composer.compose(query, vector, hits, audience=audience, lead=lead) if usable else None
+            if composition and composition.citations:
+                body, citations = composition.text, composition.citations
+            elif kind == "personal_advice":
+                body = texts.PERSONAL_ADVICE_LEAD
+            else:
+                kind = "no_evidence"
+        if kind == "out_of_scope":
+            body = texts.OUT_OF_SCOPE
+        elif kind == "no_evidence":
+            body = texts.NO_EVIDENCE
+        return Reply(kind, text, body, citations, timings_ms=_timings(started, retrieved, time.perf_counter()))
+
+    def _emergency(self, text: str, route: Route, timings: dict) -> Reply:
+        parts = [texts.CRISIS_GUIDANCE, texts.EMERGENCY_GUIDANCE] if route.crisis else [texts.EMERGENCY_GUIDANCE]
+        return Reply("emergency", text, "\n\n".join(parts), timings_ms=timings, crisis=route.crisis)
+
+    def _unsupported(self, text: str) -> tuple[str, ...]:
+        """Content words of the question that no source uses (nor a synonym or typo of one)."""
+        words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in QUESTION_WORDS]
+        return tuple(w for w in dict.fromkeys(words)
+                     if not self.index.lexical.knows(stem(w)) and not self.vocabulary.topics(w)
+                     and self.vocabulary.expand(w) == w)
+
+
+def validate(question, audience: str = "patient") -> str | None:
+    """A message for the user if the question cannot be answered as given, else None."""
+    if audience not in AUDIENCES:
+        return f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}"
+    if not isinstance(question, str):
+        return "the question must be text"
+    if len(question) > MAX_QUESTION_CHARS:
+        return (f"your question is {len(question):,} characters long; please keep it under "
+                f"{MAX_QUESTION_CHARS:,} characters")
+    if not clean(question):
+        return "please type a question"
+    return None
+
+
+def clean(text: str) -> str:
+    """Text without control or invisible formatting characters, on one line."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalize_history(history: Sequence) -> list[Turn]:
+    """The last turns of a conversation as ``Turn`` records; malformed entries are dropped."""
+    turns = []
+    for entry in list(history or [])[-MAX_HISTORY_TURNS:]:
+        role, content = (entry.role, entry.content) if isinstance(entry, Turn) else \
+            (entry.get("role"), entry.get("content")) if isinstance(entry, dict) else (None, None)
+        if role in ("user", "assistant") and isinstance(content, str) and clean(content):
+            turns.append(Turn(role, clean(content)[:MAX_QUESTION_CHARS]))
+    return turns
+
+
+def _timings(started: float, retrieved: float, finished: float) -> dict:
+    return {"retrieve": round((retrieved - started) * 1000, 1), "compose": round((finished - retrieved) * 1000, 1),
+            "total": round((finished - started) * 1000, 1)}

@@ -1,0 +1,90 @@
+"""What the assistant says back: the ``Reply`` record, its citations, and the fixed texts.
+
+The disclaimer is not something a code path adds: it is a property of every ``Reply``
+whose kind is not ``invalid``. That single definition is the choke point; no branch of
+the pipeline can forget it (tests check every kind).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KINDS = ("answer", "emergency", "personal_advice", "out_of_scope", "no_evidence", "invalid")
+AUDIENCES = ("patient", "therapist")
+
+DISCLAIMER = (
+    "This information is for general education only and is not a substitute for professional "
+    "medical advice, diagnosis or treatment. Always ask your doctor or another qualified clinician "
+    "about your own situation."
+)
+
+EMERGENCY_GUIDANCE = (
+    "This could be a medical emergency. Call your local emergency number now (for example 911 in the "
+    "US, 999 in the UK, 112 in the EU) or go to the nearest emergency department. Do not wait for an "
+    "online answer."
+)
+CRISIS_GUIDANCE = (
+    "If you are thinking about suicide or about harming yourself, please reach out right now: call or "
+    "text 988 (Suicide & Crisis Lifeline, US), call 116 123 (Samaritans, UK and Ireland), or your local "
+    "emergency number. You deserve support, and talking to someone can help."
+)
+PERSONAL_ADVICE_LEAD = (
+    "Questions about your own dose, diagnosis, injections or starting, stopping or changing a medicine "
+    "need your own clinician, who knows your history. I can't advise on that."
+)
+GENERAL_INFO_LEAD = "In general, the sources say:"
+OUT_OF_SCOPE = (
+    "I can only answer questions about dystonia and its care, from a small library of vetted sources: "
+    "what dystonia is and its types, symptoms and how it progresses, causes and inheritance, treatments "
+    "(such as botulinum toxin, medicines, surgery and physiotherapy), and what massage therapists should "
+    "know. Your question seems to be about something else."
+)
+NO_EVIDENCE = (
+    "The vetted sources I answer from don't say anything about this, so I can't answer it without "
+    "guessing. Your clinician or a dystonia patient organisation may be able to help. I can tell you "
+    "what the sources say about dystonia's types, symptoms, causes and inheritance, and its treatments."
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    publisher: str
+    url: str
+    quote: str  # verbatim slice of the cleaned document text: document.text[start:end]
+    start: int
+    end: int
+    section: tuple[str, ...] = ()
+    published: str | None = None
+    reviewed_on: str | None = None
+    license: str | None = None
+
+    def public(self) -> dict:
+        """The fields of the ``ask --json`` contract."""
+        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "publisher": self.publisher,
+                "url": self.url, "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str
+    question: str
+    answer: str
+    citations: tuple[Citation, ...] = ()
+    error: str | None = None
+    timings_ms: dict = field(default_factory=dict)
+    crisis: bool = False  # emergency about self-harm: the crisis line comes first
+
+    @property
+    def disclaimer(self) -> str | None:
+        return None if self.kind == "invalid" else DISCLAIMER
+
+    def to_dict(self, question_id=None) -> dict:
+        record = {"id": question_id, "question": self.question, "kind": self.kind, "answer": self.answer,
+                  "citations": [c.public() for c in self.citations], "disclaimer": self.disclaimer,
+                  "timings_ms": self.timings_ms}
+        if self.kind == "invalid":
+            record["error"] = self.error
+        return record

@@ -1,0 +1,94 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused by reciprocal rank.
+
+Why fuse ranks rather than scores: cosine and BM25 live on different scales, and RRF needs
+no calibration between them. After fusion the list is diversified (at most ``per_doc``
+chunks per document) so one long document cannot fill every slot.
+
+Every hit keeps both raw scores and both ranks, so ``dystonia search`` can show why a chunk
+was chosen. ``mode`` selects dense-only or lexical-only ranking for ablations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.chunking import Chunk
+from indexer.store import Index
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Hit:
+    row: int
+    chunk: Chunk
+    fused: float
+    dense: float
+    lexical: float
+    dense_rank: int | None  # 1-based rank among dense candidates, None if not a candidate
+    lexical_rank: int | None
+
+
+class Retriever:
+    def __init__(self, index: Index, *, mode: str = "hybrid", candidates: int = 50, rrf_k: int = 60,
+                 per_doc: int = 2):
+        if mode not in MODES:
+            raise ValueError(f"retriever must be one of {', '.join(MODES)}")
+        self.index, self.mode, self.candidates, self.rrf_k, self.per_doc = index, mode, candidates, rrf_k, per_doc
+        ef = index.manifest.get("dense", {}).get("hnsw_ef_search")
+        if ef and hasattr(index.dense, "hnsw"):
+            index.dense.hnsw.efSearch = max(ef, candidates)
+
+    def search(self, query: str, vector: np.ndarray, k: int = 6, diversify: bool = True) -> list[Hit]:
+        n = len(self.index.chunks)
+        if n == 0:
+            return []
+        depth = min(self.candidates, n)
+        dense_rows, dense_scores = self._dense(vector, depth)
+        lexical_all = self.index.lexical.scores(query)
+        lexical_rows = _top(lexical_all, depth)
+        fused = self._fuse(dense_rows, lexical_rows)
+        dense_rank = {row: r for r, row in enumerate(dense_rows, 1)}
+        lexical_rank = {row: r for r, row in enumerate(lexical_rows, 1)}
+        dense_of = dict(zip(dense_rows, dense_scores))
+        hits = []
+        for row, score in sorted(fused.items(), key=lambda item: (-item[1], item[0])):
+            dense = dense_of.get(row)
+            if dense is None:
+                dense = float(self.index.chunk_vectors[row] @ vector)
+            hits.append(Hit(row, self.index.chunks[row], score, float(dense), float(lexical_all[row]),
+                            dense_rank.get(row), lexical_rank.get(row)))
+        return self._diversified(hits, k) if diversify else hits[:k]
+
+    def _dense(self, vector: np.ndarray, depth: int) -> tuple[list[int], list[float]]:
+        scores, rows = self.index.dense.search(np.asarray(vector, np.float32).reshape(1, -1), depth)
+        pairs = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        return [r for r, _ in pairs], [s for _, s in pairs]
+
+    def _fuse(self, dense_rows: list[int], lexical_rows: list[int]) -> dict[int, float]:
+        fused: dict[int, float] = {}
+        lists = {"hybrid": (dense_rows, lexical_rows), "dense": (dense_rows,), "lexical": (lexical_rows,)}[self.mode]
+        for rows in lists:
+            for rank, row in enumerate(rows, 1):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (self.rrf_k + rank)
+        return fused
+
+    def _diversified(self, hits: list[Hit], k: int) -> list[Hit]:
+        chosen, per_doc = [], {}
+        for hit in hits:
+            if per_doc.get(hit.chunk.doc_id, 0) < self.per_doc:
+                chosen.append(hit)
+                per_doc[hit.chunk.doc_id] = per_doc.get(hit.chunk.doc_id, 0) + 1
+            if len(chosen) == k:
+                break
+        return chosen
+
+
+def _top(scores: np.ndarray, depth: int) -> list[int]:
+    """Rows of the ``depth`` highest positive scores, best first (ties by row)."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > depth:
+        positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
+    return sorted(positive.tolist(), key=lambda row: (-scores[row], row))

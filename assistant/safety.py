@@ -1,0 +1,174 @@
+"""Decide what kind of reply a question gets, before any answer is composed.
+
+Two stages, so red flags never wait for retrieval:
+
+1. ``Router.urgent`` (question only): ``emergency`` and ``personal_advice``.
+2. ``Router.scope`` (with retrieval evidence): ``out_of_scope``, ``no_evidence``, ``answer``.
+
+Each decision combines three signals, so it generalises beyond a keyword list:
+high-precision patterns for the unmistakable wordings; similarity of the question to
+labelled exemplars (``routing.yaml``) for paraphrases; and, for scope, how close the best
+retrieved passages are, with thresholds calibrated on the evaluation set. Text that tries
+to instruct the assistant ("ignore previous instructions") has no effect on any of this:
+nothing here, or anywhere downstream, follows instructions found in text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from assistant.vocabulary import ROUTING_FILE, Vocabulary
+from indexer.embedding import Embedder
+
+_I = re.IGNORECASE
+PERSON = re.compile(
+    r"\b(i|i'm|im|i've|ive|me|my|mine|myself|we|our|us|he|she|his|her|him|they're|son|daughter|child|kid|"
+    r"baby|wife|husband|partner|mom|mum|dad|mother|father|friend|patient|client)\b|right now|suddenly|"
+    r"all of a sudden|just started|since (yesterday|last night|this morning|the injection)", _I)
+INFORMATIONAL = re.compile(
+    r"^\s*(can|does|do|is|are|could|will|may|what|why|how often|how common)\b.*\b(cause|causes|affect|affects|"
+    r"lead to|side effects?|risks?|common|symptoms?|sign|signs|happen)\b", _I)
+SELF_HARM = re.compile(
+    r"suicid|\bkill(ing)?\s+(my ?self|me)\b|\bend(ing)?\s+(my|my own)\s+life|\bend it all\b|"
+    r"\b(want|wanna|going)\s+to\s+die\b|\bwish\s+i\s+(was|were)\s+dead|better off (dead|without me)|"
+    r"self[- ]?harm|\b(hurt|harm|cut|cutting|hurting|harming)\s+my ?self|no (reason|point) (to|in) (live|living|going on)|"
+    r"don'?t want to (live|be alive|be here any ?more)|\boverdos", _I)
+RED_FLAGS = [
+    re.compile(r"(can'?t|cannot|can not|unable to|trouble|difficult\w*|hard(er)? to|struggl\w*( to)?|problems?|"
+               r"not able to|barely)\s+(\w+\s+){0,2}(breath\w*|swallow\w*)|short(ness)? of breath|\bchok(e|es|ed|ing)\b|"
+               r"throat\b.{0,30}\b(clos|swell|swoll|tight)|(lips?|face|skin) (is |are )?(turning |going )?blue|"
+               r"not breathing|gasping|stopped breathing", _I),
+    re.compile(r"\bstroke\b|\bface\b.{0,25}\bdroop|\bdroop\w*.{0,25}\bface|slurr\w*\s+(speech|words|talking)|"
+               r"speech\b.{0,15}\bslurr|sudden\w*\b.{0,40}\b(weak|numb|confus|blind|paraly)|"
+               r"(one|left|right) side of (my|his|her|the) (body|face)\b.{0,30}\b(numb|weak|droop|paraly|dead)|"
+               r"can'?t (move|feel) (my|his|her) (arm|leg|face)", _I),
+    re.compile(r"chest (pain|pressure|tightness)|pain in (my|his|her|the) chest|heart attack|"
+               r"\b(collapsed|unconscious|not responding|unresponsive|seizure)\b", _I),
+    re.compile(r"status dystonicus|(fever|temperature|high temp)\w*\b.{0,80}\b(spasm|dystoni|cramp|rigid|stiff)|"
+               r"(spasm|dystoni|cramp)\w*\b.{0,80}\b(fever|temperature)|spasms? (that )?(won'?t|will not|don'?t|do not) stop|"
+               r"spasms?\b.{0,40}\b(rapidly|quickly|fast) (getting |get |gets )?worse", _I),
+    re.compile(r"(eyes?\b.{0,25}\b(stuck|rolled|rolling|roll up|fixed upward)|oculogyric|jaw\b.{0,15}\b(lock|stuck)|"
+               r"tongue\b.{0,25}\b(swell|swoll|stuck|sticking out))", _I),
+]
+PERSONAL = [
+    re.compile(r"\b(my|mine|his|her)\b.{0,40}\b(dose|doses|dosage|units)\b", _I),
+    re.compile(r"\bhow (much|many)\b.{0,50}\b(should|can|do|must|shall) (i|we|he|she)\b", _I),
+    re.compile(r"\bshould (i|we|he|she|my \w+)\b.{0,40}\b(take|stop|start|increase|decrease|reduce|double|skip|"
+               r"change|switch|quit|come off|wean|inject|use|get|have)\b", _I),
+    re.compile(r"\b(can|may|could) (i|we)\b.{0,25}\b(stop|quit|skip|double|increase|decrease|reduce|come off|"
+               r"inject|mix|drink|take|combine|switch)\b", _I),
+    re.compile(r"\b(is it|it is|is that|would it be) (safe|ok|okay|alright|fine|dangerous|bad) (for (me|my \w+|him|her) )?to\b", _I),
+    re.compile(r"\b(inject|injecting|injection on|injections on) (my ?self|him|her)\b|\bself[- ]?inject", _I),
+    re.compile(r"\b(do|could|might|would|did) (i|he|she|my \w+) (have|got)\b|\bi think i (have|might have|got)\b|"
+               r"\bdiagnos\w* (me|my|him|her)\b|what('?s| is) wrong with (me|my)\b", _I),
+    re.compile(r"\b(is|could|might) (this|it|that) (be )?(a )?(dystonia|blepharospasm|torticollis|writer'?s cramp|"
+               r"focal dystonia|cervical dystonia)\b.{0,10}\??$", _I),
+    re.compile(r"\b(increas|reduc|lower|rais|chang|adjust|stop|quit|taper|wean)\w*\s+(my|his|her)\s+(\w+\s+){0,2}"
+               r"(dose|dosage|medication|medicine|meds|pills|tablets|baclofen|levodopa|botox|injections?|treatment)", _I),
+    re.compile(r"\b(wean|taper)\w*\s+(off|down)\b|\bcome off (my|the|his|her)\b", _I),
+]
+COST_OR_ACCESS = re.compile(
+    r"\b(cost|costs|price|prices|pricing|pay for|afford|insurance|insurer|insured|medicare|medicaid|"
+    r"waiting (list|time)|wait ?list|covered by|reimburs\w*|near me|in my (area|town|city))\b", _I)
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.?!]{0,60}\b(instructions?|rules?|prompts?|guidelines?)\b[^.?!]*[.?!]?|"
+    r"\byou are now\b[^.?!]*[.?!]?|\b(system prompt|developer mode|jailbreak)\b[^.?!]*[.?!]?|"
+    r"\bpretend (to be|you are)\b[^.?!]*[.?!]?", _I)
+
+
+def without_instructions(text: str) -> str:
+    """The question with any embedded instructions to the assistant cut out.
+
+    We follow no instructions anyway; removing them keeps them from steering retrieval.
+    """
+    cleaned = INSTRUCTION.sub(" ", text)
+    return re.sub(r"\s+", " ", cleaned).strip()
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    reason: str
+    crisis: bool = False
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How well retrieval did, summarised for the scope decision."""
+
+    dense_top: float
+    sentence_top: float
+    unsupported_terms: tuple[str, ...] = ()
+
+
+class Router:
+    def __init__(self, embedder: Embedder, vocabulary: Vocabulary | None = None, path: Path = ROUTING_FILE):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.thresholds: dict[str, float] = config["thresholds"]
+        self.vocabulary = vocabulary or Vocabulary.load(path)
+        self.labels, texts = [], []
+        for label, examples in config["exemplars"].items():
+            self.labels += [label] * len(examples)
+            texts += examples
+        self.exemplars = embedder.embed(texts)
+        self.label_array = np.array(self.labels)
+
+    def class_scores(self, vector: np.ndarray) -> dict[str, float]:
+        """Per class, the mean similarity of the question to its two nearest exemplars."""
+        sims = self.exemplars @ vector
+        scores = {}
+        for label in dict.fromkeys(self.labels):
+            top = np.sort(sims[self.label_array == label])[-2:]
+            scores[label] = float(top.mean())
+        return scores
+
+    def _nearest(self, vector: np.ndarray, label: str) -> tuple[bool, float]:
+        scores = self.class_scores(vector)
+        best = max(scores, key=scores.get)
+        return best == label and scores[label] >= self.thresholds[label], scores[label]
+
+    def urgent(self, question: str, vector: np.ndarray) -> Route | None:
+        """Emergency or personal-advice route from the question alone, or None."""
+        if SELF_HARM.search(question):
+            return Route("emergency", "self-harm wording", crisis=True)
+        personal = PERSON.search(question) is not None
+        informational = INFORMATIONAL.search(question) is not None and not personal
+        for pattern in RED_FLAGS:
+            if (match := pattern.search(question)) and not informational:
+                return Route("emergency", f"red flag: {match.group(0)!r}")
+        near, score = self._nearest(vector, "emergency")
+        if near:
+            return Route("emergency", f"close to emergency exemplars ({score:.2f})")
+        for pattern in PERSONAL:
+            if match := pattern.search(question):
+                return Route("personal_advice", f"personal: {match.group(0)!r}")
+        near, score = self._nearest(vector, "personal_advice")
+        if near and personal:
+            return Route("personal_advice", f"close to personal-advice exemplars ({score:.2f})")
+        return None
+
+    def scope(self, question: str, query: str, vector: np.ndarray, evidence: Evidence) -> Route:
+        """Out of scope, no evidence, or answer, for a question that is not urgent."""
+        t = self.thresholds
+        in_domain = bool(self.vocabulary.topics(query)) or evidence.dense_top >= t["in_domain_dense"]
+        near_oos, oos = self._nearest(vector, "out_of_scope")
+        if not in_domain:
+            return Route("out_of_scope", f"no dystonia topic, best passage {evidence.dense_top:.2f}")
+        if near_oos:
+            return Route("out_of_scope", f"close to out-of-scope exemplars ({oos:.2f})")
+        if COST_OR_ACCESS.search(question):
+            return Route("no_evidence", "asks about cost or access, which the sources do not cover")
+        near_none, none = self._nearest(vector, "no_evidence")
+        if near_none:
+            return Route("no_evidence", f"close to no-evidence exemplars ({none:.2f})")
+        if evidence.dense_top < t["evidence_dense"] and evidence.sentence_top < t["evidence_sentence"]:
+            return Route("no_evidence", f"weak evidence (passage {evidence.dense_top:.2f}, "
+                                        f"sentence {evidence.sentence_top:.2f})")
+        if evidence.unsupported_terms and evidence.sentence_top < t["evidence_sentence"] + 0.1:
+            return Route("no_evidence", f"sources never mention {', '.join(evidence.unsupported_terms)}")
+        return Route("answer", "in scope with evidence")

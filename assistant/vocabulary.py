@@ -1,0 +1,87 @@
+"""The dystonia vocabulary: which words put a question in the domain, and their synonyms.
+
+Matching works on word stems (so "spasms" matches "spasm") and forgives a typo in a long
+word ("dystnia", "blepharospasim"), because patients type quickly and on phones.
+The word lists live in ``routing.yaml``; this module only matches them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from indexer.lexical import stem
+
+ROUTING_FILE = Path(__file__).with_name("routing.yaml")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(w.replace("'", "")) for w in _WORD.findall(text.lower()))
+
+
+def within_edits(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of a and b is at most ``limit`` (banded, early exit)."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+def _typo_limit(word: str) -> int:
+    return 0 if len(word) < 6 else 1 if len(word) < 9 else 2
+
+
+class Vocabulary:
+    def __init__(self, terms: list[str], synonyms: dict[str, str], anaphora: list[str], continuations: list[str]):
+        self.terms = _Table({_stems(t): t for t in terms})
+        self.synonyms = _Table({_stems(k): v for k, v in synonyms.items()})
+        self.anaphora = frozenset(anaphora)
+        self.continuations = tuple(continuations)
+
+    @classmethod
+    def load(cls, path: Path = ROUTING_FILE) -> "Vocabulary":
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(data["domain_terms"], data.get("synonyms", {}), data["anaphora"], data["continuations"])
+
+    def topics(self, text: str) -> list[str]:
+        """Domain phrases in ``text``, in order of appearance, each once."""
+        return list(dict.fromkeys(self.terms.find(text)))
+
+    def expand(self, text: str) -> str:
+        """``text`` plus the sources' names for the everyday words it uses."""
+        extra = list(dict.fromkeys(self.synonyms.find(text)))
+        return f"{text} {' '.join(extra)}" if extra else text
+
+
+class _Table:
+    """Phrases keyed by their stems, found in text exactly or (single long words) with a typo."""
+
+    def __init__(self, phrases: dict[tuple[str, ...], str]):
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for key in phrases:
+            self.by_first.setdefault(key[0], []).append(key)
+        self.phrases = phrases
+        self.single = [key[0] for key in phrases if len(key) == 1 and _typo_limit(key[0]) > 0]
+
+    def find(self, text: str) -> list[str]:
+        words = _WORD.findall(text.lower())
+        stems = [stem(w.replace("'", "")) for w in words]
+        found = []
+        for position, current in enumerate(stems):
+            exact = [k for k in self.by_first.get(current, ()) if tuple(stems[position:position + len(k)]) == k]
+            if not exact and len(words[position]) >= 5:
+                exact = [(t,) for t in self.single if t[0] == current[0]
+                         and within_edits(current, t, _typo_limit(t))]
+            found += [self.phrases[k] for k in exact]
+        return found

@@ -1,0 +1,186 @@
+"""The index on disk: a versioned folder of plain files, and loading it back safely.
+
+Layout (``FORMAT_VERSION`` 1)::
+
+    manifest.json         format, model, chunking, dense/lexical settings, documents + hashes,
+                          counts, build time, and the size of every other file
+    documents.jsonl       one document per line: metadata and cleaned text (quotes come from here)
+    chunks.jsonl          one chunk per line: document, section path, offsets, sentence range
+    sentences.npy         int64 (n, 3): document row, start, end
+    chunk_vectors.npy     float32 (chunks, dim), L2-normalised
+    sentence_vectors.npy  float32 (sentences, dim), L2-normalised
+    dense.faiss           FAISS inner-product index over chunk vectors (flat, or HNSW when large)
+    lexical/              bm25s index + vocabulary of the chunk texts
+
+The path the user names (``var/index`` by default) is a symlink to one build folder beside
+it, swapped atomically when a build succeeds, so readers never see a half-written index.
+Loading verifies the manifest against the running code and model; any mismatch or damage
+raises one clear error naming the rebuild command.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.chunking import ALGORITHM_VERSION, Chunk
+from indexer.documents import Document
+from indexer.errors import REBUILD_HINT, IndexCorrupt, IndexMissing, IndexStale
+
+FORMAT_NAME = "dystonia-index"
+FORMAT_VERSION = 1
+EMBEDDING_INPUT_VERSION = 1
+DEFAULT_INDEX_DIR = "var/index"
+DATA_FILES = ("documents.jsonl", "chunks.jsonl", "sentences.npy", "chunk_vectors.npy",
+              "sentence_vectors.npy", "dense.faiss")
+
+
+def embedding_input(doc: Document, chunk: Chunk, text: str) -> str:
+    """What the model sees for a chunk: title and section give it context the text may lack."""
+    heading = " > ".join(chunk.section)
+    return f"{doc.title}. {heading}. {text}" if heading else f"{doc.title}. {text}"
+
+
+@dataclass
+class Index:
+    """Everything needed to search and quote, in memory. Built by ``load_index``."""
+
+    path: Path
+    manifest: dict
+    documents: list[Document]
+    chunks: list[Chunk]
+    sentences: np.ndarray  # (n, 3) document row, start, end
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    dense: object  # faiss.Index
+    lexical: object  # indexer.lexical.LexicalIndex
+
+    def __post_init__(self):
+        self.doc_row = {doc.id: row for row, doc in enumerate(self.documents)}
+        self.chunks_by_doc: list[list[Chunk]] = [[] for _ in self.documents]
+        for chunk in self.chunks:
+            self.chunks_by_doc[self.doc_row[chunk.doc_id]].append(chunk)
+
+    def document(self, doc_id: str) -> Document:
+        return self.documents[self.doc_row[doc_id]]
+
+    def chunk_text(self, chunk: Chunk) -> str:
+        return self.document(chunk.doc_id).text[chunk.start:chunk.end]
+
+    def sentence_text(self, row: int) -> str:
+        doc_row, start, end = self.sentences[row]
+        return self.documents[doc_row].text[start:end]
+
+
+def resolve(path: str | Path) -> Path:
+    return Path(path).expanduser()
+
+
+def read_manifest(path: str | Path) -> dict:
+    path = resolve(path)
+    manifest_file = path / "manifest.json"
+    if not path.exists():
+        raise IndexMissing(f"no index at {path}; {REBUILD_HINT} (add --out {path} if it is not the default)")
+    if not manifest_file.exists():
+        raise IndexCorrupt(f"index at {path} has no manifest.json; {REBUILD_HINT}")
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexCorrupt(f"index manifest {manifest_file} is unreadable ({error}); {REBUILD_HINT}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise IndexCorrupt(f"{manifest_file} is not a dystonia index manifest; {REBUILD_HINT}")
+    return manifest
+
+
+def check_compatible(manifest: dict, path: Path, model_id: str | None = None, dimension: int | None = None) -> None:
+    """Refuse an index built by other code or another model than the one running now."""
+    found = manifest.get("format_version")
+    if found != FORMAT_VERSION:
+        raise IndexStale(f"index at {path} has format version {found}, this code reads {FORMAT_VERSION}; {REBUILD_HINT}")
+    chunking = manifest.get("chunking", {})
+    if chunking.get("version") != ALGORITHM_VERSION or manifest.get("embedding_input") != EMBEDDING_INPUT_VERSION:
+        raise IndexStale(f"index at {path} was built with an older chunking method; {REBUILD_HINT}")
+    model = manifest.get("model", {})
+    if model_id and model.get("id") != model_id:
+        raise IndexStale(f"index at {path} was built with model {model.get('id')!r} but {model_id!r} is "
+                         f"loaded; {REBUILD_HINT} (or pass the same --model)")
+    if dimension and model.get("dimension") != dimension:
+        raise IndexStale(f"index at {path} has {model.get('dimension')}-dimensional vectors, the model makes "
+                         f"{dimension}; {REBUILD_HINT}")
+
+
+def load_index(path: str | Path = DEFAULT_INDEX_DIR, *, model_id: str | None = None,
+               dimension: int | None = None) -> Index:
+    """Load and verify an index; raises IndexMissing / IndexStale / IndexCorrupt."""
+    path = resolve(path).resolve()
+    manifest = read_manifest(path)
+    check_compatible(manifest, path, model_id, dimension)
+    _check_file_sizes(path, manifest)
+    try:
+        index = _read(path, manifest)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, json.JSONDecodeError) as error:
+        raise IndexCorrupt(f"index at {path} is damaged ({type(error).__name__}: {error}); {REBUILD_HINT}") from None
+    _check_consistent(index, path)
+    return index
+
+
+def _check_file_sizes(path: Path, manifest: dict) -> None:
+    for name, size in manifest.get("files", {}).items():
+        file = path / name
+        if not file.exists():
+            raise IndexCorrupt(f"index file {file} is missing; {REBUILD_HINT}")
+        if file.stat().st_size != size:
+            raise IndexCorrupt(f"index file {file} has the wrong size (truncated or changed); {REBUILD_HINT}")
+
+
+def _read(path: Path, manifest: dict) -> Index:
+    import faiss
+
+    from indexer.lexical import LexicalIndex
+
+    documents = [_document(json.loads(line)) for line in _lines(path / "documents.jsonl")]
+    chunks = [_chunk(json.loads(line)) for line in _lines(path / "chunks.jsonl")]
+    return Index(
+        path=path,
+        manifest=manifest,
+        documents=documents,
+        chunks=chunks,
+        sentences=np.load(path / "sentences.npy", allow_pickle=False),
+        chunk_vectors=np.load(path / "chunk_vectors.npy", allow_pickle=False),
+        sentence_vectors=np.load(path / "sentence_vectors.npy", allow_pickle=False),
+        dense=faiss.read_index(str(path / "dense.faiss")),
+        lexical=LexicalIndex.load(path / "lexical"),
+    )
+
+
+def _lines(file: Path):
+    with file.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield line
+
+
+def _document(record: dict) -> Document:
+    return Document(**record)
+
+
+def _chunk(record: dict) -> Chunk:
+    return Chunk(record["doc_id"], record["number"], tuple(record["section"]), record["start"],
+                 record["end"], record["first_sentence"], record["last_sentence"])
+
+
+def _check_consistent(index: Index, path: Path) -> None:
+    counts = index.manifest.get("counts", {})
+    actual = {"documents": len(index.documents), "chunks": len(index.chunks), "sentences": len(index.sentences)}
+    problems = [f"{k}: manifest says {counts.get(k)}, files hold {v}" for k, v in actual.items() if counts.get(k) != v]
+    if index.chunk_vectors.shape[0] != len(index.chunks) or index.dense.ntotal != len(index.chunks):
+        problems.append("chunk vectors do not match the chunks")
+    if index.sentence_vectors.shape[0] != len(index.sentences):
+        problems.append("sentence vectors do not match the sentences")
+    if index.lexical.size != len(index.chunks):
+        problems.append("lexical index does not match the chunks")
+    if problems:
+        raise IndexCorrupt(f"index at {path} is inconsistent ({'; '.join(problems)}); {REBUILD_HINT}")
