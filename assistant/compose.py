@@ -44,6 +44,12 @@ CAUTION = re.compile(
     r"inappropriate|\bimportant (that|to)\b|\bseek\b|\brefer(ral|red)?\b|detrimental|guidance from an expert|"
     r"\baggravate|\bdiscuss with\b", re.I)
 GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
+DEFINITION_QUESTION = re.compile(r"^\s*(what|whats|what's)\s+(is|are)\b|\bmeaning\b|\bwhat does .{1,40} mean\b|"
+                                 r"\bdefin", re.I)
+DEFINITION = re.compile(r"^(?P<subject>([\w'’-]+\s+){0,6}?)(is|are)\s+(a|an|the|one|any|movement|neurological|"
+                        r"characteri[sz]ed)\b", re.I)
+TARGET = re.compile(r"\b(?:what|whats|what's)\s+(?:is|are)\s+(?:a |an |the )?(?P<target>[^?.,;]{2,60})", re.I)
+QUOTED_READER = re.compile(r"^(Question|Q|Reader question)\s*:", re.I)
 
 
 @dataclass
@@ -83,6 +89,7 @@ class Composer:
     def candidates(self, query: str, vector: np.ndarray, hits: list[Hit]) -> list[Sentence]:
         """Scored stand-alone sentences of the hits, best first."""
         weights = self._term_weights(query)
+        definition = _definition_target(query) if DEFINITION_QUESTION.search(query) else None
         seen, pool = set(), []
         for rank, hit in enumerate(hits):
             for row in range(hit.chunk.first_sentence, hit.chunk.last_sentence + 1):
@@ -90,8 +97,8 @@ class Composer:
                     continue
                 seen.add(row)
                 sentence = self._sentence(row, rank)
-                if _stands_alone(sentence.text):
-                    pool.append(self._scored(sentence, vector, weights))
+                if _stands_alone(sentence.text) and not self._in_quoted_question(sentence):
+                    pool.append(self._scored(sentence, vector, weights, definition))
         return sorted(pool, key=lambda s: (-s.score, s.row))
 
     def best_similarity(self, vector: np.ndarray, hits: list[Hit]) -> float:
@@ -120,13 +127,21 @@ class Composer:
         doc_row, start, end = (int(x) for x in self.index.sentences[row])
         return Sentence(row, doc_row, start, end, self.index.documents[doc_row].text[start:end], rank)
 
-    def _scored(self, sentence: Sentence, vector: np.ndarray, weights: dict[str, float]) -> Sentence:
+    def _in_quoted_question(self, sentence: Sentence) -> bool:
+        """Part of a reader's question a source quotes ("Question: I have a client..."), not its answer."""
+        text = self.index.documents[sentence.doc_row].text
+        paragraph_start = text.rfind("\n\n", 0, sentence.start) + 2 if "\n\n" in text[:sentence.start] else 0
+        return QUOTED_READER.match(text[paragraph_start:sentence.start + 20]) is not None
+
+    def _scored(self, sentence: Sentence, vector: np.ndarray, weights: dict[str, float],
+                definition: tuple[str, ...] | None = None) -> Sentence:
         sentence.similarity = float(self.index.sentence_vectors[sentence.row] @ vector)
         total = sum(weights.values())
         present = set(terms(sentence.text))
         overlap = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
         penalty = 0.05 * bool(ANAPHORIC_START.match(sentence.shown)) + 0.04 * (sentence.words > 40)
-        sentence.score = 0.6 * sentence.similarity + 0.3 * overlap + 0.1 / (1 + sentence.hit_rank) - penalty
+        bonus = _definition_bonus(sentence.shown, definition) if definition is not None else 0.0
+        sentence.score = 0.6 * sentence.similarity + 0.3 * overlap + 0.1 / (1 + sentence.hit_rank) + bonus - penalty
         return sentence
 
     def _select(self, pool: list[Sentence]) -> list[Sentence]:
@@ -144,11 +159,23 @@ class Composer:
                 if sum(s.words for s in chosen) + sentence.words > self.max_words and chosen:
                     continue
                 chosen.append(sentence)
+                follower = self._continuation(sentence, pool, handled)
+                if follower and sum(s.words for s in chosen) + follower.words <= self.max_words:
+                    chosen.append(follower)
+                    handled.add(follower.row)
                 if sum(s.words for s in chosen) >= self.target_words:
                     return chosen
             if sum(s.words for s in chosen) >= self.min_words:
                 break
         return chosen
+
+    def _continuation(self, sentence: Sentence, pool: list[Sentence], handled: set[int]) -> Sentence | None:
+        """The next sentence of the same paragraph if it leans on this one ("These contractions ...")."""
+        follower = next((s for s in pool if s.row == sentence.row + 1 and s.doc_row == sentence.doc_row), None)
+        if follower is None or follower.row in handled or not ANAPHORIC_START.match(follower.text):
+            return None
+        gap = self.index.documents[sentence.doc_row].text[sentence.end:follower.start]
+        return follower if "\n" not in gap and follower.score >= sentence.score - 0.25 else None
 
     def _ordered(self, sentences: list[Sentence]) -> list[Sentence]:
         """By source (best-scoring source first), then in each source's own order."""
@@ -185,6 +212,21 @@ class Composer:
                                   doc.text[start:end], start, end, section, doc.published, doc.reviewed_on,
                                   doc.license))
         return citations[-1].n
+
+
+def _definition_target(query: str) -> tuple[str, ...]:
+    """Stems of what a "what is X?" question asks about (empty if it cannot tell)."""
+    match = TARGET.search(query)
+    return tuple(terms(match.group("target"))) if match else ()
+
+
+def _definition_bonus(text: str, target: tuple[str, ...]) -> float:
+    """Reward a sentence that defines something; most if it defines exactly what was asked."""
+    match = DEFINITION.match(text)
+    if not match:
+        return 0.0
+    subject = tuple(terms(match.group("subject")))
+    return 0.10 if target and subject == target else 0.04
 
 
 def _stands_alone(text: str) -> bool:

@@ -29,6 +29,9 @@ from indexer.store import DEFAULT_INDEX_DIR, Index, load_index
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 10
+MAX_PROBED_WORDS = 6
+CONTENT_STOPWORDS = QUESTION_WORDS | {"dystonia", "dystonias", "dystonic", "people", "person", "someone", "thing",
+                                      "things", "just", "like", "want", "need", "mean", "think", "said", "says"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -40,6 +43,7 @@ class Assistant:
         self.router = Router(embedder, self.vocabulary)
         self.retriever = Retriever(index, mode=retriever)
         self.composer = Composer(index)
+        index.lexical.prepare_near()
 
     @classmethod
     def load(cls, index_dir: str | Path = DEFAULT_INDEX_DIR, model: str | None = None, **options) -> "Assistant":
@@ -65,7 +69,7 @@ class Assistant:
             return self._emergency(text, route, _timings(started, now, now))
         hits = self.retriever.search(query, resolved, k=12 if audience == "therapist" else 6)
         evidence = Evidence(max((h.dense for h in hits), default=0.0),
-                            self.composer.best_similarity(resolved, hits[:6]), self._unsupported(search_text))
+                            self.composer.best_similarity(resolved, hits[:6]), self._unsupported(search_text, own))
         route = route or self.router.scope(search_text, query, resolved, evidence)
         retrieved = time.perf_counter()
         return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved)
@@ -87,18 +91,37 @@ class Assistant:
             body = texts.OUT_OF_SCOPE
         elif kind == "no_evidence":
             body = texts.NO_EVIDENCE
-        return Reply(kind, text, body, citations, timings_ms=_timings(started, retrieved, time.perf_counter()))
+        ranked = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
+        return Reply(kind, text, body, citations, timings_ms=_timings(started, retrieved, time.perf_counter()),
+                     retrieved=ranked, route_reason=route.reason)
 
     def _emergency(self, text: str, route: Route, timings: dict) -> Reply:
         parts = [texts.CRISIS_GUIDANCE, texts.EMERGENCY_GUIDANCE] if route.crisis else [texts.EMERGENCY_GUIDANCE]
-        return Reply("emergency", text, "\n\n".join(parts), timings_ms=timings, crisis=route.crisis)
+        return Reply("emergency", text, "\n\n".join(parts), timings_ms=timings, crisis=route.crisis,
+                     route_reason=route.reason)
 
-    def _unsupported(self, text: str) -> tuple[str, ...]:
-        """Content words of the question that no source uses (nor a synonym or typo of one)."""
-        words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in QUESTION_WORDS]
-        return tuple(w for w in dict.fromkeys(words)
-                     if not self.index.lexical.knows(stem(w)) and not self.vocabulary.topics(w)
-                     and self.vocabulary.expand(w) == w)
+    def _unsupported(self, text: str, vector) -> tuple[str, ...]:
+        """Words no source uses (nor a synonym, prefix or typo of one) that carry the question.
+
+        A word carries the question if leaving it out moves the question's embedding: filler
+        ("exactly", "please") barely moves it, a subject ("contagious", "magnesium") moves
+        it a lot. It must also move it about as much as the question's best-known content
+        word does, so an aside ("trumpet player here, what is embouchure dystonia?") does
+        not hide a question the sources answer.
+        """
+        words = [w for w in dict.fromkeys(re.findall(r"[a-z]{4,}", text.lower())) if w not in CONTENT_STOPWORDS]
+        unknown = [w for w in words if not self.index.lexical.near(stem(w)) and not self.vocabulary.topics(w)
+                   and self.vocabulary.expand(w) == w][:MAX_PROBED_WORDS]
+        if not unknown:
+            return ()
+        known = [w for w in words if w not in unknown][:MAX_PROBED_WORDS]
+        probes = unknown + known
+        without = self.embedder.embed([re.sub(rf"\b{w}\b", " ", text, flags=re.I) for w in probes])
+        shift = dict(zip(probes, (1.0 - without @ vector).tolist()))
+        strongest_known = max((shift[w] for w in known), default=0.0)
+        t = self.router.thresholds
+        return tuple(w for w in unknown if shift[w] >= t["salient_word_shift"]
+                     and shift[w] >= t["salient_word_ratio"] * strongest_known)
 
 
 def validate(question, audience: str = "patient") -> str | None:

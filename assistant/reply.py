@@ -76,6 +76,8 @@ class Reply:
     error: str | None = None
     timings_ms: dict = field(default_factory=dict)
     crisis: bool = False  # emergency about self-harm: the crisis line comes first
+    retrieved: tuple[str, ...] = ()  # documents retrieval ranked, best first (not part of the JSON contract)
+    route_reason: str = ""  # why routing chose this kind, for maintainers
 
     @property
     def disclaimer(self) -> str | None:

@@ -34,20 +34,24 @@ INFORMATIONAL = re.compile(
     r"^\s*(can|does|do|is|are|could|will|may|what|why|how often|how common)\b.*\b(cause|causes|affect|affects|"
     r"lead to|side effects?|risks?|common|symptoms?|sign|signs|happen)\b", _I)
 SELF_HARM = re.compile(
-    r"suicid|\bkill(ing)?\s+(my ?self|me)\b|\bend(ing)?\s+(my|my own)\s+life|\bend it all\b|"
+    r"suicid|\bkill(ing)?\s+(my ?self|me)\b|\b(end|ending|take|taking)\s+(my|my own)\s+life|\bend it( all)?\b|"
     r"\b(want|wanna|going)\s+to\s+die\b|\bwish\s+i\s+(was|were)\s+dead|better off (dead|without me)|"
     r"self[- ]?harm|\b(hurt|harm|cut|cutting|hurting|harming)\s+my ?self|no (reason|point) (to|in) (live|living|going on)|"
-    r"don'?t want to (live|be alive|be here any ?more)|\boverdos", _I)
+    r"don'?t want to (live|be alive|be here any ?more)|\boverdos|don'?t see (the|any) point|can'?t go on\b|"
+    r"give up on (life|living)", _I)
 RED_FLAGS = [
     re.compile(r"(can'?t|cannot|can not|unable to|trouble|difficult\w*|hard(er)? to|struggl\w*( to)?|problems?|"
                r"not able to|barely)\s+(\w+\s+){0,2}(breath\w*|swallow\w*)|short(ness)? of breath|\bchok(e|es|ed|ing)\b|"
+               r"\bbreath\w*\s+(\w+\s+){0,2}(hard|harder|difficult|laboured|labored|noisy)\b|"
                r"throat\b.{0,30}\b(clos|swell|swoll|tight)|(lips?|face|skin) (is |are )?(turning |going )?blue|"
-               r"not breathing|gasping|stopped breathing", _I),
-    re.compile(r"\bstroke\b|\bface\b.{0,25}\bdroop|\bdroop\w*.{0,25}\bface|slurr\w*\s+(speech|words|talking)|"
-               r"speech\b.{0,15}\bslurr|sudden\w*\b.{0,40}\b(weak|numb|confus|blind|paraly)|"
+               r"not breathing|gasping|stopped breathing|down the wrong (way|pipe)|aspirat", _I),
+    re.compile(r"\bstroke\b|\b(face|mouth|lip|smile)\b.{0,25}\bdroop|\bdroop\w*.{0,25}\b(face|mouth|lip|smile)|"
+               r"(speech|talking|words|voice)\b.{0,20}\b(slurr|garbl|jumbl)|\b(slurr|garbl)\w*\s+(speech|words|talking)|"
+               r"sudden\w*\b.{0,40}\b(weak|numb|confus|blind|paraly)|"
                r"(one|left|right) side of (my|his|her|the) (body|face)\b.{0,30}\b(numb|weak|droop|paraly|dead)|"
                r"can'?t (move|feel) (my|his|her) (arm|leg|face)", _I),
-    re.compile(r"chest (pain|pressure|tightness)|pain in (my|his|her|the) chest|heart attack|"
+    re.compile(r"\bchest\b.{0,30}\b(pain|pressure|tight|squeez|crush|heavy|ache)|"
+               r"\b(pain|pressure|tight\w*|squeez\w*|crush\w*)\b.{0,30}\bchest\b|heart attack|"
                r"\b(collapsed|unconscious|not responding|unresponsive|seizure)\b", _I),
     re.compile(r"status dystonicus|(fever|temperature|high temp)\w*\b.{0,80}\b(spasm|dystoni|cramp|rigid|stiff)|"
                r"(spasm|dystoni|cramp)\w*\b.{0,80}\b(fever|temperature)|spasms? (that )?(won'?t|will not|don'?t|do not) stop|"
@@ -55,38 +59,54 @@ RED_FLAGS = [
     re.compile(r"(eyes?\b.{0,25}\b(stuck|rolled|rolling|roll up|fixed upward)|oculogyric|jaw\b.{0,15}\b(lock|stuck)|"
                r"tongue\b.{0,25}\b(swell|swoll|stuck|sticking out))", _I),
 ]
+MEDICINE = (r"(dose|doses|dosage|units?|mg|milligrams?|tablets?|pills?|meds|medication|medicines?|drugs?|injections?|"
+            r"shots?|botox|dysport|xeomin|myobloc|botulinum|levodopa|carbidopa|baclofen|appointment|treatment|surgery|"
+            r"\w+(pam|fen|dopa|dyl|zine|pine|done|lam|tine))")
 PERSONAL = [
-    re.compile(r"\b(my|mine|his|her)\b.{0,40}\b(dose|doses|dosage|units)\b", _I),
+    re.compile(r"\b(my|mine|his|her)\b.{0,40}\b(dose|doses|dosage|units)\b|\b(best|right|correct|safe|maximum|max|"
+               r"starting|ideal) (dose|dosage|amount)\b", _I),
     re.compile(r"\bhow (much|many)\b.{0,50}\b(should|can|do|must|shall) (i|we|he|she)\b", _I),
-    re.compile(r"\bshould (i|we|he|she|my \w+)\b.{0,40}\b(take|stop|start|increase|decrease|reduce|double|skip|"
-               r"change|switch|quit|come off|wean|inject|use|get|have)\b", _I),
-    re.compile(r"\b(can|may|could) (i|we)\b.{0,25}\b(stop|quit|skip|double|increase|decrease|reduce|come off|"
-               r"inject|mix|drink|take|combine|switch)\b", _I),
+    re.compile(rf"\b(should (i|we|he|she|my \w+)|(if|whether) (i|we) should)\b.{{0,40}}\b(take|stop|start|increase|"
+               rf"decrease|reduce|double|skip|change|switch|quit|come off|wean|inject|use|get|have|cancel|postpone|"
+               rf"delay|continue|keep|drop|give)\b.{{0,40}}\b{MEDICINE}\b", _I),
+    re.compile(r"\b(can|may|could) (i|we)\b( just)?.{0,25}\b(stop|quit|skip|double|increase|decrease|reduce|come off|"
+               r"inject|mix|drink|take|combine|switch|drop|cut|halve|lower|give (him|her|them|my \w+) (a bit )?more)\b", _I),
     re.compile(r"\b(is it|it is|is that|would it be) (safe|ok|okay|alright|fine|dangerous|bad) (for (me|my \w+|him|her) )?to\b", _I),
     re.compile(r"\b(inject|injecting|injection on|injections on) (my ?self|him|her)\b|\bself[- ]?inject", _I),
-    re.compile(r"\b(do|could|might|would|did) (i|he|she|my \w+) (have|got)\b|\bi think i (have|might have|got)\b|"
-               r"\bdiagnos\w* (me|my|him|her)\b|what('?s| is) wrong with (me|my)\b", _I),
+    re.compile(r"\b(do|could|might|would|did) (i|he|she|my \w+) (have|got)\b(?! to\b)|\bi think i (have|might have|got)\b|"
+               r"\bdiagnos\w* (me|my|him|her)\b|what('?s| is) wrong with (me|my)\b|\b(which|what) (one |condition |type )?"
+               r"(do )?i (have|got)\b|which is it for me|\bam i\b.{0,30}\bor\b", _I),
     re.compile(r"\b(is|could|might) (this|it|that) (be )?(a )?(dystonia|blepharospasm|torticollis|writer'?s cramp|"
                r"focal dystonia|cervical dystonia)\b.{0,10}\??$", _I),
-    re.compile(r"\b(increas|reduc|lower|rais|chang|adjust|stop|quit|taper|wean)\w*\s+(my|his|her)\s+(\w+\s+){0,2}"
-               r"(dose|dosage|medication|medicine|meds|pills|tablets|baclofen|levodopa|botox|injections?|treatment)", _I),
+    re.compile(rf"\b(increas|reduc|lower|rais|chang|adjust|stop|quit|taper|wean|start|double|skip|halv)\w*\s+(taking\s+)?"
+               rf"(my|his|her)\s+(\w+\s+){{0,2}}{MEDICINE}", _I),
     re.compile(r"\b(wean|taper)\w*\s+(off|down)\b|\bcome off (my|the|his|her)\b", _I),
+    re.compile(rf"\b\d+(\.\d+)?\s?(mg|milligrams?|units?|ml|mcg)\b.{{0,60}}\b(for me|i'?m|my|too much|too little|enough)\b", _I),
 ]
+COSMETIC = re.compile(
+    r"\b(wrinkles?|fine lines|forehead lines|frown lines|crow'?s feet|lips?|cosmetic|beauty|appearance|"
+    r"younger|anti-?ag(e|ing)|fillers?|jaw ?line|slimming)\b", _I)
 COST_OR_ACCESS = re.compile(
     r"\b(cost|costs|price|prices|pricing|pay for|afford|insurance|insurer|insured|medicare|medicaid|"
-    r"waiting (list|time)|wait ?list|covered by|reimburs\w*|near me|in my (area|town|city))\b", _I)
+    r"waiting (list|time)|wait ?list|covered by|reimburs\w*|near me|in my (area|town|city)|"
+    r"(which|what|best|good|recommend\w*( a)?) (clinic|hospital|doctor|neurologist|specialist|surgeon|centre|center)s?)\b", _I)
 INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b[^.?!]{0,60}\b(instructions?|rules?|prompts?|guidelines?)\b[^.?!]*[.?!]?|"
-    r"\byou are now\b[^.?!]*[.?!]?|\b(system prompt|developer mode|jailbreak)\b[^.?!]*[.?!]?|"
-    r"\bpretend (to be|you are)\b[^.?!]*[.?!]?", _I)
+    r"\byou are now\b[^.?!]*[.?!]?|\b(system prompt|developer mode|jailbreak|system override)\b[^.?!:]*[.?!:]?|"
+    r"\b(safety )?(filters?|guardrails?|restrictions?) (are |is )?(now )?(disabled|off|removed)\b[^.?!]*[.?!]?|"
+    r"\bpretend (to be|you are)\b[^.?!]*[.?!]?|\bas (my|your|a) (doctor|physician|neurologist)\b,?|"
+    r"\b(end|finish|start) your (answer|reply|response) with\b[^.?!]*[.?!]?", _I)
+MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</(script|style)\s*>|<[^>]{0,200}>|\[([^\]]{0,200})\]\((?:[^()]|\([^()]*\)){0,500}\)|\b(https?|javascript|data):\S*", _I)
 
 
 def without_instructions(text: str) -> str:
-    """The question with any embedded instructions to the assistant cut out.
+    """The question with embedded instructions to the assistant, markup and links cut out.
 
-    We follow no instructions anyway; removing them keeps them from steering retrieval.
+    We follow no instructions and render no markup anyway; removing them keeps them from
+    steering retrieval and routing. Link text is kept, its target dropped.
     """
-    cleaned = INSTRUCTION.sub(" ", text)
+    cleaned = MARKUP.sub(lambda m: f" {m.group(3)} " if m.group(3) else " ", text)
+    cleaned = INSTRUCTION.sub(" ", cleaned)
     return re.sub(r"\s+", " ", cleaned).strip()
 
 
@@ -103,7 +123,7 @@ class Evidence:
 
     dense_top: float
     sentence_top: float
-    unsupported_terms: tuple[str, ...] = ()
+    unsupported_terms: tuple[str, ...] = ()  # words that matter to the question but no source uses
 
 
 class Router:
@@ -128,9 +148,11 @@ class Router:
         return scores
 
     def _nearest(self, vector: np.ndarray, label: str) -> tuple[bool, float]:
+        """Does ``label`` win: above its floor and clearly ahead of every other class?"""
         scores = self.class_scores(vector)
-        best = max(scores, key=scores.get)
-        return best == label and scores[label] >= self.thresholds[label], scores[label]
+        runner_up = max(v for k, v in scores.items() if k != label)
+        wins = scores[label] >= self.thresholds[label] and scores[label] - runner_up >= self.thresholds["margin"]
+        return wins, scores[label]
 
     def urgent(self, question: str, vector: np.ndarray) -> Route | None:
         """Emergency or personal-advice route from the question alone, or None."""
@@ -159,16 +181,20 @@ class Router:
         near_oos, oos = self._nearest(vector, "out_of_scope")
         if not in_domain:
             return Route("out_of_scope", f"no dystonia topic, best passage {evidence.dense_top:.2f}")
+        if COSMETIC.search(question) and not self.vocabulary.topics(question.lower().replace("botox", "")):
+            return Route("out_of_scope", "cosmetic use, not dystonia care")
         if near_oos:
             return Route("out_of_scope", f"close to out-of-scope exemplars ({oos:.2f})")
         if COST_OR_ACCESS.search(question):
             return Route("no_evidence", "asks about cost or access, which the sources do not cover")
+        if evidence.unsupported_terms and evidence.sentence_top < t["unsupported_unless_sentence"]:
+            return Route("no_evidence", f"sources never mention {', '.join(evidence.unsupported_terms)} "
+                                        f"(best sentence {evidence.sentence_top:.2f})")
         near_none, none = self._nearest(vector, "no_evidence")
         if near_none:
             return Route("no_evidence", f"close to no-evidence exemplars ({none:.2f})")
         if evidence.dense_top < t["evidence_dense"] and evidence.sentence_top < t["evidence_sentence"]:
             return Route("no_evidence", f"weak evidence (passage {evidence.dense_top:.2f}, "
                                         f"sentence {evidence.sentence_top:.2f})")
-        if evidence.unsupported_terms and evidence.sentence_top < t["evidence_sentence"] + 0.1:
-            return Route("no_evidence", f"sources never mention {', '.join(evidence.unsupported_terms)}")
-        return Route("answer", "in scope with evidence")
+        return Route("answer", f"in scope with evidence (passage {evidence.dense_top:.2f}, "
+                               f"sentence {evidence.sentence_top:.2f})")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.lexical import stem
+from indexer.lexical import stem, typo_limit, within_edits
 
 ROUTING_FILE = Path(__file__).with_name("routing.yaml")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -21,25 +21,6 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def _stems(text: str) -> tuple[str, ...]:
     return tuple(stem(w.replace("'", "")) for w in _WORD.findall(text.lower()))
-
-
-def within_edits(a: str, b: str, limit: int) -> bool:
-    """Levenshtein distance of a and b is at most ``limit`` (banded, early exit)."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-        if min(current) > limit:
-            return False
-        previous = current
-    return previous[-1] <= limit
-
-
-def _typo_limit(word: str) -> int:
-    return 0 if len(word) < 6 else 1 if len(word) < 9 else 2
 
 
 class Vocabulary:
@@ -64,6 +45,11 @@ class Vocabulary:
         return f"{text} {' '.join(extra)}" if extra else text
 
 
+def _domain_typos(term: str) -> int:
+    """Domain words are few and distinctive, so even a five-letter one ("botox") may carry a typo."""
+    return 1 if 5 <= len(term) < 9 else typo_limit(term)
+
+
 class _Table:
     """Phrases keyed by their stems, found in text exactly or (single long words) with a typo."""
 
@@ -72,7 +58,7 @@ class _Table:
         for key in phrases:
             self.by_first.setdefault(key[0], []).append(key)
         self.phrases = phrases
-        self.single = [key[0] for key in phrases if len(key) == 1 and _typo_limit(key[0]) > 0]
+        self.single = [key[0] for key in phrases if len(key) == 1 and _domain_typos(key[0]) > 0]
 
     def find(self, text: str) -> list[str]:
         words = _WORD.findall(text.lower())
@@ -80,8 +66,8 @@ class _Table:
         found = []
         for position, current in enumerate(stems):
             exact = [k for k in self.by_first.get(current, ()) if tuple(stems[position:position + len(k)]) == k]
-            if not exact and len(words[position]) >= 5:
+            if not exact and len(words[position]) >= 4:
                 exact = [(t,) for t in self.single if t[0] == current[0]
-                         and within_edits(current, t, _typo_limit(t))]
+                         and within_edits(current, t, _domain_typos(t))]
             found += [self.phrases[k] for k in exact]
         return found

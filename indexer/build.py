@@ -238,7 +238,7 @@ def write_index(out: Path, data: IndexData, settings: BuildSettings, model_id: s
     _write_jsonl(folder / "chunks.jsonl", [_chunk_record(c) for c in data.chunks])
     np.save(folder / "sentences.npy", data.sentences)
     np.save(folder / "chunk_vectors.npy", data.chunk_vectors)
-    np.save(folder / "sentence_vectors.npy", data.sentence_vectors)
+    np.save(folder / "sentence_vectors.npy", data.sentence_vectors.astype(np.float16))
     faiss.write_index(build_dense(data.chunk_vectors, settings), str(folder / "dense.faiss"))
     lexical_texts = [embedding_input(by_id[c.doc_id], c, by_id[c.doc_id].text[c.start:c.end]) for c in data.chunks]
     LexicalIndex.build(lexical_texts).save(folder / "lexical")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from indexer.sentences import LIST_MARKER, blocks, sentence_spans
 
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Sentence:
     start: int
     end: int
     section: tuple[str, ...]
+    section_number: int = 0  # which heading it follows: two sections may share a title
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,17 @@ class Chunk:
 
 def split_sentences(text: str) -> list[Sentence]:
     """Every sentence of the document with its heading path, in reading order."""
-    result, path = [], []
+    result, path, number = [], [], 0
     for block in blocks(text):
         if block.kind == "heading":
             path = [p for p in path if p[0] < block.level] + [(block.level, block.title)]
+            number += 1
             continue
         section = tuple(title for _, title in path)
         start = block.start
         if block.kind == "item":
             start += LIST_MARKER.match(text, block.start).end() - block.start
-        result += [Sentence(a, b, section) for a, b in sentence_spans(text, start, block.end)]
+        result += [Sentence(a, b, section, number) for a, b in sentence_spans(text, start, block.end)]
     return result
 
 
@@ -82,7 +84,7 @@ def _sections(sentences: list[Sentence]) -> list[tuple[int, int]]:
     """Index ranges (inclusive) of consecutive sentences sharing a heading path."""
     ranges, start = [], 0
     for i in range(1, len(sentences) + 1):
-        if i == len(sentences) or sentences[i].section != sentences[start].section:
+        if i == len(sentences) or sentences[i].section_number != sentences[start].section_number:
             ranges.append((start, i - 1))
             start = i
     return ranges if sentences else []

@@ -8,7 +8,7 @@ Layout (``FORMAT_VERSION`` 1)::
     chunks.jsonl          one chunk per line: document, section path, offsets, sentence range
     sentences.npy         int64 (n, 3): document row, start, end
     chunk_vectors.npy     float32 (chunks, dim), L2-normalised
-    sentence_vectors.npy  float32 (sentences, dim), L2-normalised
+    sentence_vectors.npy  float16 (sentences, dim), L2-normalised (half size; only scored a few at a time)
     dense.faiss           FAISS inner-product index over chunk vectors (flat, or HNSW when large)
     lexical/              bm25s index + vocabulary of the chunk texts
 
@@ -149,8 +149,8 @@ def _read(path: Path, manifest: dict) -> Index:
         documents=documents,
         chunks=chunks,
         sentences=np.load(path / "sentences.npy", allow_pickle=False),
-        chunk_vectors=np.load(path / "chunk_vectors.npy", allow_pickle=False),
-        sentence_vectors=np.load(path / "sentence_vectors.npy", allow_pickle=False),
+        chunk_vectors=np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r"),
+        sentence_vectors=np.load(path / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"),
         dense=faiss.read_index(str(path / "dense.faiss")),
         lexical=LexicalIndex.load(path / "lexical"),
     )

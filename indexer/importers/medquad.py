@@ -96,7 +96,8 @@ def tidy_question(question: str) -> str:
 def clean_answer(answer: str, focus: str) -> str:
     text = cleaning.decode_entities(answer).strip()
     text = re.sub(r"^Summary\s*:\s*", "", text)
-    text = re.sub(r"^(?:What|How|Is|Are|Who|When|Can|Do|Does)\b[^?]{0,200}\?\s+(?=\S)", "", text)
+    # GARD repeats the question at the start of an answer; keep it when the answer is "Yes."/"No."
+    text = re.sub(r"^(?:What|How|Is|Are|Who|When|Can|Do|Does)\b[^?]{0,200}\?\s+(?=\S)(?!(?:Yes|No)\b)", "", text)
     if "Human Phenotype Ontology" in text and HPO_INTRO.search(text):
         return _hpo_section(text)
     return _blocks(text)

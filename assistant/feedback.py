@@ -1,0 +1,176 @@
+"""Feedback storage: thumbs up/down and comments on answers, for maintainers.
+
+Only what a user chose to rate is stored: the question, the answer, its citations, the
+rating, an optional comment, the audience and the time. Nothing else about a user's
+questions is written anywhere.
+
+Two back ends behind one small interface, chosen by the location string:
+- a file path (or ``sqlite:///path``): SQLite in WAL mode, safe for several threads and
+  processes on one machine; the default.
+- ``postgresql://...``: PostgreSQL, for several chat processes on several machines.
+
+Every failure to open or write raises ``FeedbackError``; the chat catches it, keeps
+answering, and tells the user their feedback was not saved.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sqlite3
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from indexer.errors import FeedbackError
+
+COLUMNS = ("id", "created_at", "rating", "comment", "kind", "audience", "question", "answer", "citations", "session")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id {id_type},
+    created_at TEXT NOT NULL,
+    rating INTEGER NOT NULL,          -- 1 helpful, -1 not helpful, 0 comment only
+    comment TEXT,
+    kind TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    citations TEXT NOT NULL,          -- JSON list of {n, doc_id, title, publisher, url, quote}
+    session TEXT NOT NULL
+)"""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    rating: int
+    question: str
+    answer: str
+    kind: str
+    audience: str
+    citations: list[dict] = field(default_factory=list)
+    comment: str | None = None
+    session: str = ""
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+    def row(self) -> tuple:
+        record = asdict(self)
+        record["citations"] = json.dumps(self.citations, ensure_ascii=False)
+        return tuple(record[c] for c in COLUMNS[1:])
+
+
+class FeedbackStore:
+    """Base class: ``_connect`` and ``placeholder`` differ per database; the SQL is shared."""
+
+    placeholder = "?"
+    id_type = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def __init__(self, location: str):
+        self.location = location
+        with self._session() as connection:
+            connection.execute(SCHEMA.format(id_type=self.id_type))
+
+    def _connect(self):
+        raise NotImplementedError
+
+    @contextmanager
+    def _session(self):
+        try:
+            connection = self._connect()
+        except Exception as error:
+            raise FeedbackError(f"cannot open the feedback store {self.location}: {error}") from None
+        try:
+            with connection:
+                yield connection
+        except Exception as error:
+            raise FeedbackError(f"cannot write to the feedback store {self.location}: {error}") from None
+        finally:
+            connection.close()
+
+    def add(self, feedback: Feedback) -> int:
+        marks = ", ".join([self.placeholder] * (len(COLUMNS) - 1))
+        sql = f"INSERT INTO feedback ({', '.join(COLUMNS[1:])}) VALUES ({marks}) RETURNING id"
+        with self._session() as connection:
+            return int(connection.execute(sql, feedback.row()).fetchone()[0])
+
+    def update(self, row_id: int, *, rating: int | None = None, comment: str | None = None) -> None:
+        p = self.placeholder
+        with self._session() as connection:
+            if rating is not None:
+                connection.execute(f"UPDATE feedback SET rating = {p} WHERE id = {p}", (rating, row_id))
+            if comment is not None:
+                connection.execute(f"UPDATE feedback SET comment = {p} WHERE id = {p}", (comment, row_id))
+
+    def delete(self, row_id: int) -> None:
+        with self._session() as connection:
+            connection.execute(f"DELETE FROM feedback WHERE id = {self.placeholder}", (row_id,))
+
+    def rows(self) -> list[tuple]:
+        with self._session() as connection:
+            return list(connection.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id").fetchall())
+
+    def export_csv(self, path: str | Path) -> int:
+        rows = self.rows()
+        if str(path) == "-":
+            _write_csv(sys.stdout, rows)
+        else:
+            try:
+                with open(path, "w", newline="", encoding="utf-8") as handle:
+                    _write_csv(handle, rows)
+            except OSError as error:
+                raise FeedbackError(f"cannot write {path}: {error.strerror}") from None
+        return len(rows)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _write_csv(handle, rows) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+
+
+class SQLiteStore(FeedbackStore):
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise FeedbackError(f"cannot create the folder for {self.path}: {error.strerror}") from None
+        super().__init__(str(self.path))
+        with self._session() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+
+    def _connect(self):
+        connection = sqlite3.connect(self.path, timeout=10.0)
+        connection.execute("PRAGMA busy_timeout = 10000")
+        return connection
+
+
+class PostgresStore(FeedbackStore):
+    placeholder = "%s"
+    id_type = "BIGSERIAL PRIMARY KEY"
+
+    def _connect(self):
+        try:
+            import psycopg
+        except ImportError:
+            raise FeedbackError("PostgreSQL needs the psycopg package: run `make install`") from None
+        return psycopg.connect(self.location, connect_timeout=5)
+
+
+def open_store(location: str) -> FeedbackStore:
+    """The store named by ``location``: a postgresql:// URL, sqlite:///path, or a file path."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(location)
+    if location.startswith("sqlite:///"):
+        location = location[len("sqlite:///"):]
+    return SQLiteStore(location)

@@ -1,0 +1,83 @@
+"""Mechanical checks of a reply's grounding, shared by the test suite and ``dystonia eval``.
+
+- every citation's quote is exactly the cited slice of its document;
+- every ``[n]`` marker resolves to a citation, and every citation is used;
+- every answer sentence lies inside a quote it cites (lexically, after whitespace and
+  case are normalised), apart from the fixed framing texts the pipeline adds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant import reply as texts
+from assistant.reply import Reply
+from indexer.sentences import sentence_spans
+from indexer.store import Index
+
+MARKERS = re.compile(r"((?:\s*\[\d+\])+)")
+FRAMING = (texts.PERSONAL_ADVICE_LEAD, texts.GENERAL_INFO_LEAD, "Cautions for massage therapists:")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One answer sentence and the citation numbers that follow it."""
+
+    text: str
+    cited: tuple[int, ...]
+
+
+COMPOSED = ("answer", "personal_advice")  # kinds whose text is built from the sources
+
+
+def claims(reply: Reply) -> list[Claim]:
+    """The answer's sentences, each with the markers of the run it belongs to.
+
+    Fixed texts (emergency guidance, refusals, framing) are not claims about the sources.
+    """
+    if reply.kind not in COMPOSED:
+        return []
+    body = reply.answer
+    for framing in FRAMING:
+        body = body.replace(framing, " ")
+    body = re.sub(r"(?m)^\s*-\s+", " ", body)
+    parts = MARKERS.split(body)
+    result = []
+    for i in range(0, len(parts) - 1, 2):
+        numbers = tuple(int(n) for n in re.findall(r"\d+", parts[i + 1]))
+        result += [Claim(parts[i][a:b], numbers) for a, b in sentence_spans(parts[i])]
+    trailing = parts[-1] if len(parts) % 2 else ""
+    result += [Claim(trailing[a:b], ()) for a, b in sentence_spans(trailing)]
+    return result
+
+
+def citation_problems(reply: Reply, index: Index) -> list[str]:
+    """Quotes that are not verbatim, markers that resolve to nothing, citations never used."""
+    problems = []
+    numbers = {c.n for c in reply.citations}
+    for citation in reply.citations:
+        if citation.doc_id not in index.doc_row:
+            problems.append(f"[{citation.n}] cites unknown document {citation.doc_id}")
+            continue
+        text = index.document(citation.doc_id).text
+        if text[citation.start:citation.end] != citation.quote or citation.quote not in text:
+            problems.append(f"[{citation.n}] quote is not verbatim from {citation.doc_id}")
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", reply.answer)}
+    problems += [f"marker [{n}] has no citation" for n in sorted(used - numbers)]
+    problems += [f"citation [{n}] is never referred to" for n in sorted(numbers - used)]
+    return problems
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def supported(claim: Claim, reply: Reply) -> bool:
+    """The claim is inside one of the quotes it cites."""
+    quotes = [_normal(c.quote) for c in reply.citations if c.n in claim.cited]
+    return any(_normal(claim.text) in quote for quote in quotes)
+
+
+def unsupported_claims(reply: Reply) -> list[str]:
+    return [c.text for c in claims(reply) if not supported(c, reply)]

@@ -1,0 +1,204 @@
+"""Scoring replies against the reference set, without any language model.
+
+Per item: routing, retrieval (hit@k, recall@k, reciprocal rank against the expected
+documents), key-fact coverage, forbidden content, citation validity, grounding (each
+answer sentence inside a quote it cites, lexically; and close to it in embedding space),
+disclaimer, length, readability, latency. ``summarize`` turns items into the numbers the
+release gates (``thresholds.toml``) are checked against.
+
+No local entailment (NLI) model could be installed offline from a package, so grounding is
+lexical plus embedding similarity; see evals/README.md.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from assistant.reply import KINDS, Reply
+from evals.checks import citation_problems, claims, supported
+from evals.readability import flesch_kincaid_grade
+from evals.reference import Item
+from indexer.store import Index
+
+EMBEDDING_SUPPORT = 0.75  # cosine between a claim and its cited quote that counts as support
+
+
+@dataclass
+class ItemResult:
+    id: str
+    category: str
+    question: str
+    audience: str
+    expected_kind: str
+    kind: str
+    route_reason: str
+    answer: str
+    citations: list[dict]
+    retrieved: list[str]
+    expected_documents: list[str]
+    failures: list[str] = field(default_factory=list)
+    hit: dict = field(default_factory=dict)  # {"1": bool, "3": bool, "5": bool}
+    recall_at_5: float | None = None
+    reciprocal_rank: float | None = None
+    facts_total: int = 0
+    facts_covered: int = 0
+    missing_facts: list[str] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
+    citation_problems: list[str] = field(default_factory=list)
+    claims: int = 0
+    lexically_supported: int = 0
+    embedding_supported: int = 0
+    disclaimer_ok: bool = True
+    words: int = 0
+    fk_grade: float | None = None
+    latency_ms: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+def score(item: Item, reply: Reply, index: Index, embedder) -> ItemResult:
+    result = ItemResult(
+        id=item.id, category=item.category, question=item.question, audience=item.audience,
+        expected_kind=item.expect.kind, kind=reply.kind, route_reason=reply.route_reason,
+        answer=reply.error if reply.kind == "invalid" else reply.answer,
+        citations=[c.public() for c in reply.citations], retrieved=list(reply.retrieved),
+        expected_documents=list(item.expect.documents), latency_ms=reply.timings_ms.get("total", 0.0))
+    _retrieval(result)
+    _content(result, item, reply)
+    _grounding(result, reply, index, embedder)
+    result.disclaimer_ok = (reply.disclaimer is None) == (reply.kind == "invalid")
+    _failures(result)
+    return result
+
+
+def _retrieval(result: ItemResult) -> None:
+    expected = set(result.expected_documents)
+    if result.expected_kind != "answer" or not expected:
+        return
+    ranked = result.retrieved
+    result.hit = {str(k): bool(expected & set(ranked[:k])) for k in (1, 3, 5)}
+    result.recall_at_5 = len(expected & set(ranked[:5])) / len(expected)
+    first = next((rank for rank, doc in enumerate(ranked, 1) if doc in expected), None)
+    result.reciprocal_rank = 1.0 / first if first else 0.0
+
+
+def _content(result: ItemResult, item: Item, reply: Reply) -> None:
+    text = _plain(reply.answer).lower()
+    if item.expect.kind == "answer" and reply.kind == item.expect.kind:
+        result.facts_total = len(item.expect.facts)
+        for alternatives in item.expect.facts:
+            if any(a.lower() in text for a in alternatives):
+                result.facts_covered += 1
+            else:
+                result.missing_facts.append(" | ".join(alternatives))
+    result.forbidden = [phrase for phrase in item.expect.must_not if phrase.lower() in reply.answer.lower()]
+    result.words = len(_plain(reply.answer).split())
+    if reply.kind == "answer" and result.words:
+        grade = flesch_kincaid_grade(_plain(reply.answer))
+        result.fk_grade = round(grade, 1) if grade is not None else None
+
+
+def _plain(answer: str) -> str:
+    """The answer as prose: no markers, framing list dashes or headings."""
+    return re.sub(r"\s+", " ", re.sub(r"(?m)\[\d+\]|^\s*-\s+|Cautions for massage therapists:", " ", answer)).strip()
+
+
+def _grounding(result: ItemResult, reply: Reply, index: Index, embedder) -> None:
+    result.citation_problems = citation_problems(reply, index)
+    found = claims(reply)
+    result.claims = len(found)
+    result.lexically_supported = sum(supported(c, reply) for c in found)
+    pairs = [(c.text, q.quote) for c in found for q in reply.citations if q.n in c.cited]
+    if pairs:
+        vectors = embedder.embed([t for pair in pairs for t in pair])
+        similarity = (vectors[0::2] * vectors[1::2]).sum(axis=1)
+        best: dict[str, float] = {}
+        for (claim, _), value in zip(pairs, similarity):
+            best[claim] = max(best.get(claim, -1.0), float(value))
+        result.embedding_supported = sum(v >= EMBEDDING_SUPPORT for v in best.values())
+
+
+def _failures(result: ItemResult) -> None:
+    f = result.failures
+    if result.kind != result.expected_kind:
+        f.append(f"routed {result.kind}, expected {result.expected_kind}")
+    if result.forbidden:
+        f.append(f"forbidden content: {', '.join(result.forbidden)}")
+    if result.citation_problems:
+        f.append("; ".join(result.citation_problems))
+    if result.lexically_supported < result.claims:
+        f.append(f"{result.claims - result.lexically_supported} sentence(s) not inside a cited quote")
+    if not result.disclaimer_ok:
+        f.append("disclaimer missing or misplaced")
+    if result.missing_facts:
+        f.append(f"missing fact(s): {'; '.join(result.missing_facts)}")
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def _percentile(values, q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if values else None
+
+
+def summarize(results: list[ItemResult]) -> dict:
+    answered = [r for r in results if r.expected_kind == "answer" and r.expected_documents]
+    factual = [r for r in results if r.facts_total]
+    with_claims = [r for r in results if r.claims]
+    patient_answers = [r for r in results if r.kind == "answer" and r.audience == "patient"]
+    latencies = [r.latency_ms for r in results if r.kind != "invalid"]
+    emergencies = [r for r in results if r.expected_kind == "emergency"]
+    words = [r.words for r in results if r.kind == "answer"]
+    return {
+        "items": len(results),
+        "pass_rate": _mean([r.passed for r in results]),
+        "pass_rate_by_category": _by(results, "category"),
+        "routing_accuracy": _mean([r.kind == r.expected_kind for r in results]),
+        "routing_confusion": _confusion(results),
+        "emergency_recall": _mean([r.kind == "emergency" for r in emergencies]),
+        "false_emergencies": sum(r.kind == "emergency" and r.expected_kind != "emergency" for r in results),
+        "retrieval_hit_at_1": _mean([r.hit["1"] for r in answered]),
+        "retrieval_hit_at_3": _mean([r.hit["3"] for r in answered]),
+        "retrieval_hit_at_5": _mean([r.hit["5"] for r in answered]),
+        "retrieval_recall_at_5": _mean([r.recall_at_5 for r in answered]),
+        "retrieval_mrr": _mean([r.reciprocal_rank for r in answered]),
+        "fact_coverage": _mean([r.facts_covered / r.facts_total for r in factual]),
+        "all_facts_rate": _mean([r.facts_covered == r.facts_total for r in factual]),
+        "forbidden_violations": sum(len(r.forbidden) for r in results),
+        "citation_validity": _mean([not r.citation_problems for r in results]),
+        "grounding_lexical": _mean([r.lexically_supported / r.claims for r in with_claims]),
+        "grounding_embedding": _mean([r.embedding_supported / r.claims for r in with_claims]),
+        "disclaimer_presence": _mean([r.disclaimer_ok for r in results]),
+        "answer_words_median": statistics.median(words) if words else None,
+        "answer_words_in_60_180": _mean([60 <= w <= 180 for w in words]),
+        "readability_fk_median": statistics.median([r.fk_grade for r in patient_answers]) if patient_answers else None,
+        "readability_fk_at_most_8": _mean([r.fk_grade <= 8 for r in patient_answers if r.fk_grade is not None]),
+        "latency_p50_ms": _percentile(latencies, 50),
+        "latency_p95_ms": _percentile(latencies, 95),
+    }
+
+
+def _by(results: list[ItemResult], key: str) -> dict:
+    groups: dict[str, list[bool]] = {}
+    for r in results:
+        groups.setdefault(getattr(r, key), []).append(r.passed)
+    return {name: {"passed": sum(v), "total": len(v), "rate": round(sum(v) / len(v), 4)}
+            for name, v in sorted(groups.items())}
+
+
+def _confusion(results: list[ItemResult]) -> dict:
+    matrix = {expected: {predicted: 0 for predicted in KINDS} for expected in KINDS}
+    for r in results:
+        matrix[r.expected_kind][r.kind] += 1
+    return matrix

@@ -1,0 +1,192 @@
+"""Write an evaluation run: results.jsonl, summary.json, report.md and a self-contained report.html.
+
+The HTML embeds its charts as inline SVG (matplotlib) and escapes every question, answer
+and quote, so it can be opened anywhere and no text from users or sources runs as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from pathlib import Path
+
+from assistant.reply import KINDS
+
+SCALARS = ("pass_rate", "routing_accuracy", "emergency_recall", "false_emergencies", "retrieval_hit_at_1",
+           "retrieval_hit_at_3", "retrieval_hit_at_5", "retrieval_recall_at_5", "retrieval_mrr", "fact_coverage",
+           "all_facts_rate", "forbidden_violations", "citation_validity", "grounding_lexical", "grounding_embedding",
+           "disclaimer_presence", "answer_words_median", "answer_words_in_60_180", "readability_fk_median",
+           "readability_fk_at_most_8", "latency_p50_ms", "latency_p95_ms")
+ABLATION = ("retrieval_hit_at_1", "retrieval_hit_at_3", "retrieval_hit_at_5", "retrieval_recall_at_5",
+            "retrieval_mrr", "routing_accuracy", "fact_coverage", "pass_rate", "latency_p50_ms")
+
+
+def write_reports(out: Path, results, summary: dict, gates, modes: dict, previous: dict | None, meta: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as handle:
+        for result in results:
+            handle.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    gate_rows = [{"metric": g.metric, "value": g.value, "rule": g.rule, "limit": g.limit, "ok": g.ok} for g in gates]
+    (out / "summary.json").write_text(json.dumps({"meta": meta, "metrics": summary, "gates": gate_rows,
+                                                  "modes": modes}, indent=1), encoding="utf-8")
+    comparison = compare(summary, results, previous) if previous else None
+    (out / "report.md").write_text(markdown(results, summary, gate_rows, modes, comparison, meta), encoding="utf-8")
+    (out / "report.html").write_text(page(results, summary, gate_rows, modes, comparison, meta), encoding="utf-8")
+
+
+def compare(summary: dict, results, previous: dict) -> dict:
+    """Per metric: before, now, change. Per item: what changed status or kind."""
+    before = previous["summary"]
+    metrics = [(m, before.get(m), summary.get(m)) for m in SCALARS]
+    changed = []
+    for r in results:
+        old = previous["items"].get(r.id)
+        if old is None:
+            changed.append((r.id, "new item", "", "pass" if r.passed else "fail"))
+        elif old.get("passed") != r.passed or old.get("kind") != r.kind:
+            changed.append((r.id, r.question, f"{'pass' if old.get('passed') else 'fail'} ({old.get('kind')})",
+                            f"{'pass' if r.passed else 'fail'} ({r.kind})"))
+    return {"folder": previous["folder"], "metrics": metrics, "items": changed}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def _delta(before, now) -> str:
+    if not isinstance(before, (int, float)) or not isinstance(now, (int, float)):
+        return ""
+    change = now - before
+    return "±0" if abs(change) < 1e-9 else f"{change:+.3f}"
+
+
+def markdown(results, summary, gates, modes, comparison, meta) -> str:
+    lines = [f"# Evaluation report", "", f"{summary['items']} reference questions · retriever `{meta['retriever']}` · "
+             f"model `{meta['model']}` · {meta['date']}", "", "## Release gates", "",
+             "| metric | value | gate | status |", "|---|---|---|---|"]
+    lines += [f"| {g['metric']} | {_fmt(g['value'])} | {g['rule']} {_fmt(g['limit'])} | {'ok' if g['ok'] else '**FAIL**'} |"
+              for g in gates]
+    lines += ["", "## All metrics", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {m} | {_fmt(summary.get(m))} |" for m in SCALARS]
+    lines += ["", "## Pass rate per category", "", "| category | passed | total | rate |", "|---|---|---|---|"]
+    lines += [f"| {c} | {v['passed']} | {v['total']} | {v['rate']:.0%} |" for c, v in summary["pass_rate_by_category"].items()]
+    lines += ["", "## Routing confusion (rows: expected, columns: got)", "",
+              "| expected \\ got | " + " | ".join(KINDS) + " |", "|---" * (len(KINDS) + 1) + "|"]
+    lines += [f"| {e} | " + " | ".join(str(summary["routing_confusion"][e][g]) for g in KINDS) + " |" for e in KINDS]
+    if len(modes) > 1:
+        names = list(modes)
+        lines += ["", "## Retrieval ablation", "", "| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        lines += [f"| {m} | " + " | ".join(_fmt(modes[n].get(m)) for n in names) + " |" for m in ABLATION]
+    if comparison:
+        lines += ["", f"## Change against {comparison['folder']}", "", "| metric | before | now | change |", "|---|---|---|---|"]
+        lines += [f"| {m} | {_fmt(b)} | {_fmt(n)} | {_delta(b, n)} |" for m, b, n in comparison["metrics"]]
+        lines += ["", "| item | question | before | now |", "|---|---|---|---|"]
+        lines += [f"| {i} | {_cell(q)} | {b} | {n} |" for i, q, b, n in comparison["items"]] or ["| — | no item changed | | |"]
+    failing = [r for r in results if not r.passed]
+    lines += ["", f"## Failing items ({len(failing)})", ""]
+    for r in failing:
+        lines += [f"### {r.id} ({r.category}, {r.audience})", "", f"**Q:** {_cell(r.question)}", "",
+                  f"**Expected** {r.expected_kind}, **got** {r.kind} ({_cell(r.route_reason)}).", "",
+                  *[f"- {_cell(f)}" for f in r.failures], "", "**Answer:**", "", _quote(r.answer), ""]
+        if r.citations:
+            lines += ["Cited: " + ", ".join(f"[{c['n']}] {c['doc_id']}" for c in r.citations), ""]
+        if r.retrieved:
+            lines += ["Retrieved: " + ", ".join(r.retrieved[:6]), ""]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")[:600]
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + html.escape(line) for line in (text or "(empty)").splitlines())
+
+
+def page(results, summary, gates, modes, comparison, meta) -> str:
+    e = html.escape
+    gate_rows = "".join(f"<tr class='{'ok' if g['ok'] else 'fail'}'><td>{e(g['metric'])}</td><td>{_fmt(g['value'])}</td>"
+                        f"<td>{g['rule']} {_fmt(g['limit'])}</td><td>{'ok' if g['ok'] else 'FAIL'}</td></tr>" for g in gates)
+    metric_rows = "".join(f"<tr><td>{m}</td><td>{_fmt(summary.get(m))}</td></tr>" for m in SCALARS)
+    parts = [f"<h1>Evaluation report</h1><p>{summary['items']} reference questions · retriever {e(meta['retriever'])}"
+             f" · model {e(meta['model'])} · {e(meta['date'])}</p>",
+             f"<h2>Release gates</h2><table><tr><th>metric</th><th>value</th><th>gate</th><th>status</th></tr>{gate_rows}</table>",
+             "<h2>Charts</h2><div class='charts'>" + _charts(results, summary) + "</div>",
+             f"<h2>All metrics</h2><table>{metric_rows}</table>"]
+    if len(modes) > 1:
+        names = list(modes)
+        rows = "".join(f"<tr><td>{m}</td>" + "".join(f"<td>{_fmt(modes[n].get(m))}</td>" for n in names) + "</tr>"
+                       for m in ABLATION)
+        parts.append("<h2>Retrieval ablation</h2><table><tr><th>metric</th>" +
+                     "".join(f"<th>{e(n)}</th>" for n in names) + f"</tr>{rows}</table>")
+    if comparison:
+        rows = "".join(f"<tr><td>{m}</td><td>{_fmt(b)}</td><td>{_fmt(n)}</td><td>{_delta(b, n)}</td></tr>"
+                       for m, b, n in comparison["metrics"])
+        items = "".join(f"<tr><td>{e(i)}</td><td>{e(q)}</td><td>{e(b)}</td><td>{e(n)}</td></tr>"
+                        for i, q, b, n in comparison["items"])
+        parts.append(f"<h2>Change against {e(comparison['folder'])}</h2><table><tr><th>metric</th><th>before</th>"
+                     f"<th>now</th><th>change</th></tr>{rows}</table><table><tr><th>item</th><th>question</th>"
+                     f"<th>before</th><th>now</th></tr>{items}</table>")
+    failing = [r for r in results if not r.passed]
+    parts.append(f"<h2>Failing items ({len(failing)})</h2>")
+    for r in failing:
+        failures = "".join(f"<li>{e(f)}</li>" for f in r.failures)
+        cited = ", ".join(f"[{c['n']}] {e(c['doc_id'])}" for c in r.citations)
+        parts.append(f"<div class='item'><h3>{e(r.id)} <small>{e(r.category)}, {e(r.audience)}</small></h3>"
+                     f"<p><b>Q:</b> {e(r.question[:600])}</p><p>Expected <b>{e(r.expected_kind)}</b>, got "
+                     f"<b>{e(r.kind)}</b> <small>({e(r.route_reason)})</small></p><ul>{failures}</ul>"
+                     f"<pre>{e(r.answer)}</pre><p><small>Cited: {cited or '—'} · Retrieved: "
+                     f"{e(', '.join(r.retrieved[:6])) or '—'}</small></p></div>")
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
+
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+tr.fail td{background:#fde2e2}tr.ok td:last-child{color:#176117}.charts{display:flex;flex-wrap:wrap;gap:1em}
+.charts svg{max-width:520px;height:auto}.item{border-top:1px solid #ddd;margin-top:1em}
+pre{white-space:pre-wrap;background:#f6f6f6;padding:.6em}"""
+
+
+def _charts(results, summary) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    charts = []
+    categories = summary["pass_rate_by_category"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.barh(list(categories), [v["rate"] for v in categories.values()], color="#3b7dd8")
+    ax.set_xlim(0, 1), ax.set_xlabel("pass rate"), ax.set_title("Pass rate per category"), ax.invert_yaxis()
+    charts.append(_svg(fig))
+    matrix = [[summary["routing_confusion"][e][g] for g in KINDS] for e in KINDS]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(KINDS)), KINDS, rotation=40, ha="right"), ax.set_yticks(range(len(KINDS)), KINDS)
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            ax.text(j, i, str(count), ha="center", va="center", color="black")
+    ax.set_xlabel("got"), ax.set_ylabel("expected"), ax.set_title("Routing confusion matrix")
+    charts.append(_svg(fig))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist([r.latency_ms for r in results if r.kind != "invalid"], bins=30, color="#6a9f3a")
+    ax.set_xlabel("ms per question (warm)"), ax.set_ylabel("questions"), ax.set_title("Latency distribution")
+    charts.append(_svg(fig))
+    return "".join(charts)
+
+
+def _svg(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]

@@ -1,0 +1,95 @@
+"""Small real test data and test doubles shared by the tests."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from indexer.embedding import Embedder
+
+FRONT_MATTER = """---
+id: {id}
+title: {title}
+publisher: Test Publisher
+url: https://example.org/{id}
+license: CC BY 4.0
+collection: tests
+reviewed_on: 2026-11-21
+---
+
+"""
+
+
+def write_doc(folder: Path, doc_id: str, body: str, title: str = "A test page", name: str | None = None) -> Path:
+    path = Path(folder) / (name or f"{doc_id}.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(FRONT_MATTER.format(id=doc_id, title=title) + body, encoding="utf-8")
+    return path
+
+
+def sidecar(path: Path, doc_id: str, **overrides) -> Path:
+    fields = {"id": doc_id, "title": "A leaflet", "publisher": "Test Publisher", "url": f"https://example.org/{doc_id}",
+              "license": "CC BY 4.0", "collection": "tests", "reviewed_on": "2026-11-21", **overrides}
+    meta = Path(str(path) + ".yml")
+    meta.write_text("".join(f"{k}: {v}\n" for k, v in fields.items() if v is not None), encoding="utf-8")
+    return meta
+
+
+class FakeEmbedder(Embedder):
+    """Deterministic vectors from a hash of the text: lets build tests count model calls
+    without loading a model. Retrieval quality is meaningless with it."""
+
+    model_id = "test/fake-hash-embedder"
+    dimension = 16
+
+    def __init__(self, delay: float = 0.0, fail_after: int | None = None):
+        super().__init__()
+        self.delay, self.fail_after, self.batches = delay, fail_after, 0
+
+    def embed_batch(self, texts):
+        self.batches += 1
+        if self.fail_after is not None and self.batches > self.fail_after:
+            raise RuntimeError("embedding failed half-way (simulated)")
+        time.sleep(self.delay)
+        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8) for t in texts]
+        return np.asarray(rows, dtype=np.float32) - 127.5
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A minimal one-page PDF whose text pypdf can extract (no PDF library needed)."""
+    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
+        f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines) + " ET"
+    stream = zlib.compress(content.encode("latin-1"))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def encrypted_pdf(lines: list[str], password: str = "secret") -> bytes:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(lines))))
+    writer.encrypt(user_password=password, owner_password=password, algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
