@@ -44,6 +44,13 @@ CAUTION = re.compile(
     r"inappropriate|\bimportant (that|to)\b|\bseek\b|\brefer(ral|red)?\b|detrimental|guidance from an expert|"
     r"\baggravate|\bdiscuss with\b", re.I)
 GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
+
+# Sentence scoring, tuned on the reference set (`dystonia eval`): similarity to the question
+# dominates; rarer shared words and the chunk's rank refine it.
+SIMILARITY, OVERLAP, RANK = 0.6, 0.3, 0.1
+ANAPHORA_PENALTY, LONG_PENALTY, LONG_SENTENCE = 0.05, 0.04, 40
+EXACT_DEFINITION, ANY_DEFINITION, ON_TOPIC = 0.10, 0.04, 0.08
+FLOORS = (0.12, 0.22)  # take sentences within this of the best; the wider one if still short
 DEFINITION_QUESTION = re.compile(r"^\s*(what|whats|what's)\s+(is|are)\b|\bmeaning\b|\bwhat does .{1,40} mean\b|"
                                  r"\bdefin", re.I)
 DEFINITION = re.compile(r"^(?P<subject>([\w'’-]+\s+){0,6}?)(is|are)\s+(a|an|the|one|any|movement|neurological|"
@@ -78,7 +85,6 @@ class Sentence:
 class Composition:
     text: str
     citations: tuple[Citation, ...]
-    sentence_top: float  # best sentence similarity: evidence for the router
 
 
 class Composer:
@@ -86,9 +92,10 @@ class Composer:
         self.index = index
         self.target_words, self.max_words, self.min_words = target_words, max_words, min_words
 
-    def candidates(self, query: str, vector: np.ndarray, hits: list[Hit]) -> list[Sentence]:
+    def candidates(self, query: str, vector: np.ndarray, hits: list[Hit], topic: str = "") -> list[Sentence]:
         """Scored stand-alone sentences of the hits, best first."""
         weights = self._term_weights(query)
+        on_topic = self._on_topic_documents(topic, hits)
         definition = _definition_target(query) if DEFINITION_QUESTION.search(query) else None
         seen, pool = set(), []
         for rank, hit in enumerate(hits):
@@ -98,7 +105,9 @@ class Composer:
                 seen.add(row)
                 sentence = self._sentence(row, rank)
                 if _stands_alone(sentence.text) and not self._in_quoted_question(sentence):
-                    pool.append(self._scored(sentence, vector, weights, definition))
+                    scored = self._scored(sentence, vector, weights, definition)
+                    scored.score += ON_TOPIC * (sentence.doc_row in on_topic)
+                    pool.append(scored)
         return sorted(pool, key=lambda s: (-s.score, s.row))
 
     def best_similarity(self, vector: np.ndarray, hits: list[Hit]) -> float:
@@ -106,8 +115,9 @@ class Composer:
         return float((self.index.sentence_vectors[rows] @ vector).max()) if rows else 0.0
 
     def compose(self, query: str, vector: np.ndarray, hits: list[Hit], *, audience: str = "patient",
-                lead: str = "") -> Composition:
-        pool = self.candidates(query, vector, hits)
+                lead: str = "", topic: str = "") -> Composition:
+        """``topic``: what earlier turns were about, for a follow-up; its sources are preferred."""
+        pool = self.candidates(query, vector, hits, topic)
         cautions = _pick_cautions(pool) if audience == "therapist" else []
         taken = {c.row for c in cautions}
         main = self._select([s for s in pool if s.row not in taken])
@@ -117,7 +127,7 @@ class Composer:
             items = [self._render([c], citations) for c in self._ordered(cautions)]
             body += "\n\nCautions for massage therapists:\n" + "\n".join(f"- {item}" for item in items)
         text = f"{lead}\n\n{body}".strip() if body else lead
-        return Composition(text, tuple(citations), self.best_similarity(vector, hits))
+        return Composition(text, tuple(citations))
 
     def _term_weights(self, query: str) -> dict[str, float]:
         wanted = [t for t in dict.fromkeys(terms(query)) if t not in GENERIC_STEMS]
@@ -127,10 +137,24 @@ class Composer:
         doc_row, start, end = (int(x) for x in self.index.sentences[row])
         return Sentence(row, doc_row, start, end, self.index.documents[doc_row].text[start:end], rank)
 
+    def _on_topic_documents(self, topic: str, hits: list[Hit]) -> set[int]:
+        """Documents among the hits whose title or section names every word of the topic."""
+        wanted = set(terms(topic)) - GENERIC_STEMS
+        if not wanted:
+            return set()
+        rows = set()
+        for hit in hits:
+            doc_row = self.index.doc_row[hit.chunk.doc_id]
+            heading = self.index.documents[doc_row].title + " " + " ".join(hit.chunk.section)
+            if wanted <= set(terms(heading)):
+                rows.add(doc_row)
+        return rows
+
     def _in_quoted_question(self, sentence: Sentence) -> bool:
         """Part of a reader's question a source quotes ("Question: I have a client..."), not its answer."""
         text = self.index.documents[sentence.doc_row].text
-        paragraph_start = text.rfind("\n\n", 0, sentence.start) + 2 if "\n\n" in text[:sentence.start] else 0
+        blank_line = text.rfind("\n\n", 0, sentence.start)
+        paragraph_start = blank_line + 2 if blank_line >= 0 else 0
         return QUOTED_READER.match(text[paragraph_start:sentence.start + 20]) is not None
 
     def _scored(self, sentence: Sentence, vector: np.ndarray, weights: dict[str, float],
@@ -139,9 +163,11 @@ class Composer:
         total = sum(weights.values())
         present = set(terms(sentence.text))
         overlap = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
-        penalty = 0.05 * bool(ANAPHORIC_START.match(sentence.shown)) + 0.04 * (sentence.words > 40)
+        penalty = ANAPHORA_PENALTY * bool(ANAPHORIC_START.match(sentence.shown)) + \
+            LONG_PENALTY * (sentence.words > LONG_SENTENCE)
         bonus = _definition_bonus(sentence.shown, definition) if definition is not None else 0.0
-        sentence.score = 0.6 * sentence.similarity + 0.3 * overlap + 0.1 / (1 + sentence.hit_rank) + bonus - penalty
+        sentence.score = SIMILARITY * sentence.similarity + OVERLAP * overlap + RANK / (1 + sentence.hit_rank) \
+            + bonus - penalty
         return sentence
 
     def _select(self, pool: list[Sentence]) -> list[Sentence]:
@@ -149,7 +175,7 @@ class Composer:
             return []
         chosen: list[Sentence] = []
         handled: set[int] = set()  # rows chosen, or merged into a chosen sentence as a second source
-        for floor in (pool[0].score - 0.12, pool[0].score - 0.22):
+        for floor in (pool[0].score - margin for margin in FLOORS):
             for sentence in pool:
                 if sentence.score < floor or sentence.row in handled:
                     continue
@@ -226,7 +252,7 @@ def _definition_bonus(text: str, target: tuple[str, ...]) -> float:
     if not match:
         return 0.0
     subject = tuple(terms(match.group("subject")))
-    return 0.10 if target and subject == target else 0.04
+    return EXACT_DEFINITION if target and subject == target else ANY_DEFINITION
 
 
 def _stands_alone(text: str) -> bool:
@@ -250,7 +276,8 @@ def _covered(candidate: Sentence, chosen: list[Sentence]) -> bool:
 
 
 def _pick_cautions(pool: list[Sentence], limit: int = 3) -> list[Sentence]:
-    cautions = [s for s in pool if CAUTION.search(s.text) and s.similarity >= 0.3]
+    cautions = [s for s in pool if CAUTION.search(s.text) and s.similarity >= 0.3
+                and not ANAPHORIC_START.match(s.shown)]  # a caution must make sense on its own
     picked: list[Sentence] = []
     for sentence in cautions:
         if not _covered(sentence, picked):

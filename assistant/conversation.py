@@ -59,9 +59,10 @@ def conversation_topic(history: list[Turn], vocabulary: Vocabulary) -> str:
     return topic
 
 
-def resolve_followup(question: str, history: list[Turn], vocabulary: Vocabulary) -> str:
-    """The retrieval query for ``question`` given the conversation so far."""
+def resolve_followup(question: str, history: list[Turn], vocabulary: Vocabulary) -> tuple[str, str]:
+    """The retrieval query for ``question`` given the conversation so far, and the topic it
+    carried over from earlier turns ("" when the question stands on its own)."""
     if not history or not is_followup(question, vocabulary):
-        return question
+        return question, ""
     topic = conversation_topic(history, vocabulary)
-    return f"{question} ({topic})" if topic else question
+    return (f"{question} ({topic})", topic) if topic else (question, "")

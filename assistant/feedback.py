@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     audience TEXT NOT NULL,
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
-    citations TEXT NOT NULL,          -- JSON list of {n, doc_id, title, publisher, url, quote}
+    citations TEXT NOT NULL,          -- JSON list of citations (n, doc_id, title, publisher, url, quote)
     session TEXT NOT NULL
 )"""
 

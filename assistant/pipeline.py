@@ -47,7 +47,7 @@ class Assistant:
 
     @classmethod
     def load(cls, index_dir: str | Path = DEFAULT_INDEX_DIR, model: str | None = None, **options) -> "Assistant":
-        embedder = load_embedder(model)
+        embedder = load_embedder(model, threads=1)
         index = load_index(index_dir, model_id=embedder.model_id, dimension=embedder.dimension)
         return cls(index, embedder, **options)
 
@@ -60,7 +60,8 @@ class Assistant:
         text = clean(question)
         turns = normalize_history(history)
         search_text = without_instructions(text) or text
-        query = self.vocabulary.expand(resolve_followup(search_text, turns, self.vocabulary))
+        resolved_text, topic = resolve_followup(search_text, turns, self.vocabulary)
+        query = self.vocabulary.expand(resolved_text)
         vectors = self.embedder.embed([search_text, query] if query != search_text else [search_text])
         own, resolved = vectors[0], vectors[-1]
         route = self.router.urgent(search_text, own)
@@ -72,15 +73,16 @@ class Assistant:
                             self.composer.best_similarity(resolved, hits[:6]), self._unsupported(search_text, own))
         route = route or self.router.scope(search_text, query, resolved, evidence)
         retrieved = time.perf_counter()
-        return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved)
+        return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved, topic)
 
     def _compose(self, text, route: Route, query, vector, hits, evidence: Evidence, audience,
-                 started, retrieved) -> Reply:
+                 started, retrieved, topic: str = "") -> Reply:
         kind, body, citations = route.kind, "", ()
         if kind in ("answer", "personal_advice"):
             lead = f"{texts.PERSONAL_ADVICE_LEAD}\n\n{texts.GENERAL_INFO_LEAD}" if kind == "personal_advice" else ""
             usable = evidence.dense_top >= self.router.thresholds["evidence_dense"]
-            composition = self.composer.compose(query, vector, hits, audience=audience, lead=lead) if usable else None
+            composition = self.composer.compose(query, vector, hits, audience=audience, lead=lead,
+                                                topic=topic) if usable else None
             if composition and composition.citations:
                 body, citations = composition.text, composition.citations
             elif kind == "personal_advice":

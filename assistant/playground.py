@@ -14,7 +14,7 @@ def run_search(query: str, *, k: int, index_dir: Path, model: str | None, mode: 
     from indexer.embedding import load_embedder
     from indexer.store import load_index
 
-    embedder = load_embedder(model)
+    embedder = load_embedder(model, threads=1)
     index = load_index(index_dir, model_id=embedder.model_id, dimension=embedder.dimension)
     hits = Retriever(index, mode=mode).search(query, embedder.embed_one(query), k=k, diversify=False)
     rows = [_row(rank, hit, index) for rank, hit in enumerate(hits, start=1)]

@@ -4,6 +4,11 @@ Why fuse ranks rather than scores: cosine and BM25 live on different scales, and
 no calibration between them. After fusion the list is diversified (at most ``per_doc``
 chunks per document) so one long document cannot fill every slot.
 
+The lexical list's weight in the fusion follows how informative the query's words are
+(their best inverse document frequency): for "what is dystonia?" every chunk matches the one
+content word and BM25's ranking is noise, so it must not outvote a strong dense match;
+for "botox side effects" it counts fully.
+
 Every hit keeps both raw scores and both ranks, so ``dystonia search`` can show why a chunk
 was chosen. ``mode`` selects dense-only or lexical-only ranking for ablations.
 """
@@ -18,6 +23,7 @@ from indexer.chunking import Chunk
 from indexer.store import Index
 
 MODES = ("hybrid", "dense", "lexical")
+FULL_WEIGHT_IDF = 2.0  # a query word this rare (or rarer) gives BM25 its full say
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class Retriever:
         dense_rows, dense_scores = self._dense(vector, depth)
         lexical_all = self.index.lexical.scores(query)
         lexical_rows = _top(lexical_all, depth)
-        fused = self._fuse(dense_rows, lexical_rows)
+        fused = self._fuse(dense_rows, lexical_rows, self._lexical_weight(query))
         dense_rank = {row: r for r, row in enumerate(dense_rows, 1)}
         lexical_rank = {row: r for r, row in enumerate(lexical_rows, 1)}
         dense_of = dict(zip(dense_rows, dense_scores))
@@ -67,12 +73,19 @@ class Retriever:
         pairs = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
         return [r for r, _ in pairs], [s for _, s in pairs]
 
-    def _fuse(self, dense_rows: list[int], lexical_rows: list[int]) -> dict[int, float]:
+    def _lexical_weight(self, query: str) -> float:
+        from indexer.lexical import terms
+
+        idf = max((self.index.lexical.idf(t) for t in terms(query) if self.index.lexical.knows(t)), default=0.0)
+        return min(1.0, idf / FULL_WEIGHT_IDF)
+
+    def _fuse(self, dense_rows: list[int], lexical_rows: list[int], lexical_weight: float) -> dict[int, float]:
         fused: dict[int, float] = {}
-        lists = {"hybrid": (dense_rows, lexical_rows), "dense": (dense_rows,), "lexical": (lexical_rows,)}[self.mode]
-        for rows in lists:
+        lists = {"hybrid": ((dense_rows, 1.0), (lexical_rows, lexical_weight)), "dense": ((dense_rows, 1.0),),
+                 "lexical": ((lexical_rows, 1.0),)}[self.mode]
+        for rows, weight in lists:
             for rank, row in enumerate(rows, 1):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (self.rrf_k + rank)
+                fused[row] = fused.get(row, 0.0) + weight / (self.rrf_k + rank)
         return fused
 
     def _diversified(self, hits: list[Hit], k: int) -> list[Hit]:

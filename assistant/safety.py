@@ -96,7 +96,7 @@ INSTRUCTION = re.compile(
     r"\b(safety )?(filters?|guardrails?|restrictions?) (are |is )?(now )?(disabled|off|removed)\b[^.?!]*[.?!]?|"
     r"\bpretend (to be|you are)\b[^.?!]*[.?!]?|\bas (my|your|a) (doctor|physician|neurologist)\b,?|"
     r"\b(end|finish|start) your (answer|reply|response) with\b[^.?!]*[.?!]?", _I)
-MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</(script|style)\s*>|<[^>]{0,200}>|\[([^\]]{0,200})\]\((?:[^()]|\([^()]*\)){0,500}\)|\b(https?|javascript|data):\S*", _I)
+MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</(script|style)\s*>|<[^>]{0,200}>|\[([^\]]{0,200})\]\((?:[^()]|\([^()]*\)){0,500}\)|(?:https?|javascript|vbscript|data):\S*", _I)
 
 
 def without_instructions(text: str) -> str:
@@ -106,7 +106,7 @@ def without_instructions(text: str) -> str:
     steering retrieval and routing. Link text is kept, its target dropped.
     """
     cleaned = MARKUP.sub(lambda m: f" {m.group(3)} " if m.group(3) else " ", text)
-    cleaned = INSTRUCTION.sub(" ", cleaned)
+    cleaned = INSTRUCTION.sub(" ", cleaned.replace("<", " ").replace(">", " "))
     return re.sub(r"\s+", " ", cleaned).strip()
 
 
@@ -147,9 +147,8 @@ class Router:
             scores[label] = float(top.mean())
         return scores
 
-    def _nearest(self, vector: np.ndarray, label: str) -> tuple[bool, float]:
+    def _nearest(self, scores: dict[str, float], label: str) -> tuple[bool, float]:
         """Does ``label`` win: above its floor and clearly ahead of every other class?"""
-        scores = self.class_scores(vector)
         runner_up = max(v for k, v in scores.items() if k != label)
         wins = scores[label] >= self.thresholds[label] and scores[label] - runner_up >= self.thresholds["margin"]
         return wins, scores[label]
@@ -163,13 +162,14 @@ class Router:
         for pattern in RED_FLAGS:
             if (match := pattern.search(question)) and not informational:
                 return Route("emergency", f"red flag: {match.group(0)!r}")
-        near, score = self._nearest(vector, "emergency")
+        scores = self.class_scores(vector)
+        near, score = self._nearest(scores, "emergency")
         if near:
             return Route("emergency", f"close to emergency exemplars ({score:.2f})")
         for pattern in PERSONAL:
             if match := pattern.search(question):
                 return Route("personal_advice", f"personal: {match.group(0)!r}")
-        near, score = self._nearest(vector, "personal_advice")
+        near, score = self._nearest(scores, "personal_advice")
         if near and personal:
             return Route("personal_advice", f"close to personal-advice exemplars ({score:.2f})")
         return None
@@ -178,7 +178,8 @@ class Router:
         """Out of scope, no evidence, or answer, for a question that is not urgent."""
         t = self.thresholds
         in_domain = bool(self.vocabulary.topics(query)) or evidence.dense_top >= t["in_domain_dense"]
-        near_oos, oos = self._nearest(vector, "out_of_scope")
+        scores = self.class_scores(vector)
+        near_oos, oos = self._nearest(scores, "out_of_scope")
         if not in_domain:
             return Route("out_of_scope", f"no dystonia topic, best passage {evidence.dense_top:.2f}")
         if COSMETIC.search(question) and not self.vocabulary.topics(question.lower().replace("botox", "")):
@@ -190,7 +191,7 @@ class Router:
         if evidence.unsupported_terms and evidence.sentence_top < t["unsupported_unless_sentence"]:
             return Route("no_evidence", f"sources never mention {', '.join(evidence.unsupported_terms)} "
                                         f"(best sentence {evidence.sentence_top:.2f})")
-        near_none, none = self._nearest(vector, "no_evidence")
+        near_none, none = self._nearest(scores, "no_evidence")
         if near_none:
             return Route("no_evidence", f"close to no-evidence exemplars ({none:.2f})")
         if evidence.dense_top < t["evidence_dense"] and evidence.sentence_top < t["evidence_sentence"]:

@@ -1,7 +1,10 @@
-"""Warm per-question latency, split into the pieces a user's question goes through.
+"""Warm per-question latency, ours and the peer's measured side by side in one process.
 
 Warm means: the model and index are loaded and a few questions have already run, so the
-numbers are what a running server sees, not start-up cost.
+numbers are what a running server sees, not start-up cost. Paired means: each question is
+run by both systems one right after the other (alternating who goes first), so both see the
+same machine; on a shared machine, timings taken minutes apart differ by more than the
+systems do.
 """
 
 from __future__ import annotations
@@ -11,47 +14,56 @@ import time
 from benchmarks.measure import summary_ms
 
 
-def ours(embedder, retriever, composer, queries: list[str], warmup: list[str]) -> dict:
+def ours_once(embedder, retriever, composer, query: str) -> dict:
     """embed -> search (k=6, diversified, as the product does) -> compose, timed separately."""
-    for query in warmup:
-        vector = embedder.embed([query])[0]
-        composer.compose(query, vector, retriever.search(query, vector, k=6))
-    parts = {"embed": [], "search": [], "compose": [], "retrieve": [], "search_compose": [], "total": []}
-    for query in queries:
-        t0 = time.perf_counter()
-        vector = embedder.embed([query])[0]
-        t1 = time.perf_counter()
-        hits = retriever.search(query, vector, k=6)
-        t2 = time.perf_counter()
-        composer.compose(query, vector, hits)
-        t3 = time.perf_counter()
-        for name, seconds in (("embed", t1 - t0), ("search", t2 - t1), ("compose", t3 - t2),
-                              ("retrieve", t2 - t0), ("search_compose", t3 - t1), ("total", t3 - t0)):
-            parts[name].append(seconds)
-    return {name: summary_ms(samples) for name, samples in parts.items()}
+    t0 = time.perf_counter()
+    vector = embedder.embed([query])[0]
+    t1 = time.perf_counter()
+    hits = retriever.search(query, vector, k=6)
+    t2 = time.perf_counter()
+    composer.compose(query, vector, hits)
+    t3 = time.perf_counter()
+    return {"embed": t1 - t0, "search": t2 - t1, "compose": t3 - t2, "retrieve": t2 - t0,
+            "search_compose": t3 - t1, "total": t3 - t0}
 
 
-def peer(store, queries: list[str], warmup: list[str]) -> dict:
-    """The total is one public ``similarity_search_with_score`` call per question (its own
-    query embedding included), deepened until 10 documents. To show where the time goes,
-    the query embedding and the by-vector search are also timed alone, as separate calls
-    made before it; they are not part of the total."""
+def peer_once(store, query: str) -> dict:
+    """The total is one public ``similarity_search_with_score`` call (its own query embedding
+    included), deepened until 10 documents. The embedding and the by-vector search are also
+    timed alone, as separate calls made before it, to show the split; they are not in the total."""
     from benchmarks.peer import ranked_documents
 
-    def run(search) -> list[str]:
-        return ranked_documents(search, store.index.ntotal)
+    t0 = time.perf_counter()
+    vector = store.embedding_function.embed_query(query)
+    t1 = time.perf_counter()
+    ranked_documents(lambda k: store.similarity_search_with_score_by_vector(vector, k), store.index.ntotal)
+    t2 = time.perf_counter()
+    ranked_documents(lambda k: store.similarity_search_with_score(query, k=k), store.index.ntotal)
+    t3 = time.perf_counter()
+    return {"embed": t1 - t0, "search": t2 - t1, "total": t3 - t2}
 
+
+def ours(pipeline: tuple, queries: list[str], warmup: list[str]) -> dict:
+    """Ours alone (used before the peer is loaded, so memory readings are ours only)."""
     for query in warmup:
-        run(lambda k, q=query: store.similarity_search_with_score(q, k=k))
-    parts = {"embed": [], "search": [], "total": []}
-    for query in queries:
-        t0 = time.perf_counter()
-        vector = store.embedding_function.embed_query(query)
-        t1 = time.perf_counter()
-        run(lambda k: store.similarity_search_with_score_by_vector(vector, k))
-        t2 = time.perf_counter()
-        run(lambda k: store.similarity_search_with_score(query, k=k))
-        t3 = time.perf_counter()
-        for name, seconds in (("embed", t1 - t0), ("search", t2 - t1), ("total", t3 - t2)):
-            parts[name].append(seconds)
-    return {name: summary_ms(samples) for name, samples in parts.items()}
+        ours_once(*pipeline, query)
+    return _summaries([ours_once(*pipeline, query) for query in queries])
+
+
+def paired(pipeline: tuple, store, queries: list[str], warmup: list[str]) -> tuple[dict, dict]:
+    for query in warmup:
+        ours_once(*pipeline, query)
+        peer_once(store, query)
+    mine, theirs = [], []
+    for number, query in enumerate(queries):
+        if number % 2:
+            theirs.append(peer_once(store, query))
+            mine.append(ours_once(*pipeline, query))
+        else:
+            mine.append(ours_once(*pipeline, query))
+            theirs.append(peer_once(store, query))
+    return _summaries(mine), _summaries(theirs)
+
+
+def _summaries(samples: list[dict]) -> dict:
+    return {name: summary_ms([s[name] for s in samples]) for name in samples[0]}

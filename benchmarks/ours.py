@@ -36,7 +36,7 @@ def perturbed(vectors: np.ndarray, rng: np.random.Generator, sigma: float) -> np
     return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
 
 
-def times(index, copies: int, sigma: float, seed: int):
+def multiplied(index, copies: int, sigma: float, seed: int):
     """``copies`` copies of an index's data with distinct document ids (``-copyN``) and
     perturbed vectors, instead of re-embedding the same texts ten times."""
     from indexer.build import IndexData
@@ -63,7 +63,7 @@ def multiply(params: dict) -> dict:
     from indexer.store import load_index
 
     source = load_index(params["source"])
-    data = times(source, params["copies"], params["sigma"], params["seed"])
+    data = multiplied(source, params["copies"], params["sigma"], params["seed"])
     settings = BuildSettings(hnsw_threshold=params.get("hnsw_threshold") or BuildSettings().hnsw_threshold)
     out = Path(params["out"])
     fresh(out)
@@ -76,10 +76,12 @@ def multiply(params: dict) -> dict:
 
 
 def query(params: dict) -> dict:
-    """Load an index in a fresh process (RSS before/after), time warm questions, and
-    optionally measure HNSW recall and retrieval quality."""
+    """In a fresh process: load our index (RSS before/after), time it alone (RSS after the
+    queries), then load the peer's store and time both systems paired; optionally measure
+    HNSW recall and retrieval quality."""
     from assistant.compose import Composer
     from assistant.retrieval import Retriever
+    from benchmarks import peer
     from indexer.embedding import load_embedder
     from indexer.store import load_index
 
@@ -92,9 +94,11 @@ def query(params: dict) -> dict:
     result = {"load_seconds": time.perf_counter() - started, "rss_before_load_mb": before, "rss_after_load_mb": rss_mb(),
               "documents": len(index.documents), "chunks": len(index.chunks),
               "dense_type": index.manifest["dense"]["type"], "bytes_on_disk": sum(index.manifest["files"].values())}
-    retriever = Retriever(index)
-    result["latency"] = latency.ours(embedder, retriever, Composer(index), queries["latency"], queries["warmup"])
+    pipeline = (embedder, Retriever(index), Composer(index))
+    result["latency_alone"] = latency.ours(pipeline, queries["latency"], queries["warmup"])
     result["rss_after_queries_mb"] = rss_mb()
+    store, result["peer"] = peer.open_store(params["peer"])
+    result["latency"], result["peer"]["latency"] = latency.paired(pipeline, store, queries["latency"], queries["warmup"])
     if params.get("recall"):
         result["ann"] = ann_recall(index, embedder, queries["latency"])
     if params.get("quality"):

@@ -29,8 +29,7 @@ def write_all(results: dict, out: Path) -> list[Path]:
 # --- derived numbers --------------------------------------------------------------------
 
 def size_name(results: dict, size: str) -> str:
-    pages = results["data"]["pages_used"]
-    sample = f" sample ({pages} pages)" if results["mode"] == "quick" else ""
+    sample = f" sample ({results['data']['pages_used']} pages)" if results["mode"] == "quick" else ""
     return {"dystonia": "Dystonia corpus", "medquad": f"MedQuAD{sample}",
             "medquad_x10": f"MedQuAD{sample} ×{results['config']['copies']}"}[size]
 
@@ -39,40 +38,43 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-def ratios(results: dict) -> dict:
-    build, query, quality = results["build"], results["query"], _quality(results)
-    return {"build_time_peer_over_ours": {s: _ratio(build[s]["peer"]["seconds"], build[s]["ours"]["seconds"])
-                                         for s in ("dystonia", "medquad")},
-           "latency_peer_over_ours": {s: {p: _ratio(query[s]["peer"]["latency"]["total"][p],
-                                                   query[s]["ours"]["latency"]["total"][p]) for p in ("p50", "p95")}
-                                      for s in SIZES},
-           "quality_ours_over_peer": {mode: {m: _ratio(quality[mode][m], quality["peer"][m]) for m in METRICS}
-                                      for mode in ("dense", "lexical", "hybrid")}}
-
-
 def _quality(results: dict) -> dict:
-    medquad = results["query"]["medquad"]
-    return {**medquad["ours"]["quality"], "peer": medquad["peer"]["quality"]}
+    return {**results["query"]["medquad"]["ours"]["quality"], "peer": results["build"]["medquad"]["peer"]["quality"]}
+
+
+def _latency(results: dict, size: str, system: str) -> dict:
+    return results["query"][size][system]["latency"]
+
+
+def ratios(results: dict) -> dict:
+    build, quality = results["build"], _quality(results)
+    return {"build_time_peer_over_ours": {s: _ratio(build[s]["peer"]["seconds"], build[s]["ours"]["seconds"])
+                                          for s in ("dystonia", "medquad")},
+            "latency_peer_over_ours": {s: {p: _ratio(_latency(results, s, "peer")["total"][p],
+                                                     _latency(results, s, "ours")["total"][p]) for p in ("p50", "p95")}
+                                       for s in SIZES},
+            "quality_ours_over_peer": {mode: {m: _ratio(quality[mode][m], quality["peer"][m]) for m in METRICS}
+                                       for mode in ("dense", "lexical", "hybrid")}}
 
 
 def targets(results: dict) -> list[dict]:
-    """Each target with its measured value and whether it is met."""
-    q, query, build = _quality(results), results["query"], results["build"]
+    """Each target with its measured value and whether it is met (None: not measurable in quick mode)."""
+    q, build = _quality(results), results["build"]
     rows = [{"target": f"hybrid {m} ≥ peer", "measured": f"{q['hybrid'][m]:.3f} vs {q['peer'][m]:.3f}",
              "met": q["hybrid"][m] >= q["peer"][m]} for m in METRICS]
     for size in SIZES:
         for p in ("p50", "p95"):
-            ours, peer = query[size]["ours"]["latency"]["total"][p], query[size]["peer"]["latency"]["total"][p]
+            ours, peer = _latency(results, size, "ours")["total"][p], _latency(results, size, "peer")["total"][p]
             rows.append({"target": f"{p} latency ≤ peer, {size_name(results, size)}",
                          "measured": f"{ours:.1f} vs {peer:.1f} ms", "met": ours <= peer})
     for size in ("dystonia", "medquad"):
         ours, peer = build[size]["ours"]["seconds"], build[size]["peer"]["seconds"]
         rows.append({"target": f"build time ≤ peer, {size_name(results, size)}",
                      "measured": f"{ours:.1f} vs {peer:.1f} s", "met": ours <= peer})
-    p95 = query["medquad"]["ours"]["latency"]["total"]["p95"]
-    full = results["mode"] == "full"
-    rows.append({"target": f"p95 < {P95_TARGET_MS:.0f} ms at full MedQuAD", "measured": f"{p95:.1f} ms"
-                 + ("" if full else " (sample only)"), "met": p95 < P95_TARGET_MS if full else None})
+    p95, full = _latency(results, "medquad", "ours")["total"]["p95"], results["mode"] == "full"
+    rows.append({"target": f"p95 < {P95_TARGET_MS:.0f} ms at full MedQuAD (ours alone)",
+                 "measured": f"{p95:.1f} ms" + ("" if full else " (sample only)"),
+                 "met": p95 < P95_TARGET_MS if full else None})
     return rows
 
 
@@ -89,14 +91,14 @@ def plot(results: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     for system, color in (("ours", "tab:blue"), ("peer", "tab:orange")):
         for p, style in (("p50", "-"), ("p95", "--")):
-            values = [results["query"][s][system]["latency"]["total"][p] for s in SIZES]
+            values = [_latency(results, s, system)["total"][p] for s in SIZES]
             ax.plot(docs, values, style, color=color, marker="o", label=f"{system} {p}")
     ax.axhline(P95_TARGET_MS, color="grey", linestyle=":", linewidth=1, label=f"p95 target ({P95_TARGET_MS:.0f} ms)")
     ax.set_xscale("log")
     short = {"dystonia": "dystonia", "medquad": "MedQuAD", "medquad_x10": f"MedQuAD ×{results['config']['copies']}"}
     ax.set_xticks(docs, [f"{short[s]}\n{d:,} docs" for s, d in zip(SIZES, docs)], fontsize=8)
-    ax.margins(x=0.08)
     ax.minorticks_off()
+    ax.margins(x=0.08)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("corpus size (documents, log scale)")
     ax.set_ylabel("warm query latency (ms)")
@@ -112,8 +114,8 @@ def plot(results: dict, path: Path) -> None:
 # --- the report -------------------------------------------------------------------------
 
 def markdown(results: dict, png: str) -> str:
-    parts = [_header(results), _data(results), _builds(results), _latency(results), _quality_section(results),
-             _targets(results), _shortfalls(results, png), _notes(results), _commands(results)]
+    parts = [_header(results), _data(results), _builds(results), _latency_section(results, png),
+             _quality_section(results), _targets(results), _shortfalls(results), _notes(results), _commands(results)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -127,6 +129,10 @@ def _x(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}×"
 
 
+def _mib(value: float) -> str:
+    return f"{value / MIB:,.1f}"
+
+
 def _header(r: dict) -> str:
     m = r["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in r["versions"].items())
@@ -138,28 +144,23 @@ def _header(r: dict) -> str:
             f"- Machine: {m['cpu_model']}, {m['cores']} cores ({m['usable_cores']} usable), {m['ram_gib']} GiB RAM, "
             f"Linux {m['kernel']}, Python {m['python']}\n"
             f"- Load average (1/5/15 min) at start: {r['load_average']['start']}; at end: {r['load_average']['end']} "
-            "(the machine is shared; timings include that noise)\n"
+            "(the machine is shared; per-step load is listed under Commands)\n"
             f"- Versions: {versions}{quick}")
 
 
 def _data(r: dict) -> str:
     d, b = r["data"], r["build"]
     rows = [[size_name(r, s), f"{b[s]['ours']['documents']:,}", f"{b[s]['ours']['chunks']:,}",
-             f"{b[s]['peer']['chunks']:,}" if "peer" in b[s] else
              f"{r['query'][s]['peer']['chunks']:,}"] for s in SIZES]
     refused = "".join(f"\n  - `{line}`" for line in d["refused"]) or " none"
+    sampled = " (seeded sample)" if d["quality_queries"] < d["queries_available"] else " (all)"
     return ("## Data\n\n" + _table(["corpus", "documents", "chunks (ours)", "chunks (peer)"], rows) +
             f"\n\n- MedQuAD: {d['pages_used']:,} of {d['pages_in_tarball']:,} pages converted by our importer "
             f"(`import_tarball`), {d['medquad_documents']:,} documents kept.\n"
             f"- Documents our loader refused, removed before indexing (their questions are not used):{refused}\n"
             f"- Queries: MedQuAD questions whose page is in the corpus: {d['queries_available']:,} available; "
-            f"quality uses {d['quality_queries']:,}"
-            + (" (seeded sample)" if d["quality_queries"] < d["queries_available"] else " (all)") +
-            f"; latency uses {d['latency_queries']} timed + {d['warmup_queries']} warm-up questions at every size.")
-
-
-def _mib(value: float) -> str:
-    return f"{value / MIB:,.1f}"
+            f"quality uses {d['quality_queries']:,}{sampled}; latency uses {d['latency_queries']} timed + "
+            f"{d['warmup_queries']} warm-up questions at every size.")
 
 
 def _builds(r: dict) -> str:
@@ -167,65 +168,69 @@ def _builds(r: dict) -> str:
     for size in SIZES:
         for system in ("ours", "peer"):
             b = r["build"][size].get(system)
-            if not b:
-                continue
-            label = system if size != "medquad_x10" else "ours (copied + perturbed vectors, not embedded)"
-            rows.append([size_name(r, size), label, f"{b['documents']:,}", f"{b['chunks']:,}", f"{b['seconds']:.1f}",
-                         f"{b['chunks'] / b['seconds']:,.0f}", f"{b['peak_rss_mb']:,.0f}", _mib(b["bytes_on_disk"]),
-                         b["dense_type"]])
+            if b:
+                label = system if size != "medquad_x10" else "ours (copied + perturbed vectors, not embedded)"
+                rows.append([size_name(r, size), label, f"{b['documents']:,}", f"{b['chunks']:,}",
+                             f"{b['seconds']:.1f}", f"{b['chunks_per_s']:,.1f}" if "chunks_per_s" in b else
+                             f"{b['chunks'] / b['seconds']:,.0f}", f"{b['peak_rss_mb']:,.0f}",
+                             _mib(b["bytes_on_disk"]), b["dense_type"]])
     ratio_rows = [[size_name(r, s), _x(r["ratios"]["build_time_peer_over_ours"][s]),
                    _x(_ratio(r["build"][s]["peer"]["peak_rss_mb"], r["build"][s]["ours"]["peak_rss_mb"])),
                    _x(_ratio(r["build"][s]["peer"]["bytes_on_disk"], r["build"][s]["ours"]["bytes_on_disk"]))]
                   for s in ("dystonia", "medquad")]
     return ("## 1. Index build\n\nBuild seconds exclude loading the model and reading the corpus (ours: "
-            "`build_index`; peer: split + `FAISS.from_documents`). Peak RSS is the build process's `ru_maxrss` "
-            "(model included; each build in its own process).\n\n" +
+            "`build_index` from scratch; peer: split + `FAISS.from_documents`). Peak RSS is the build process's "
+            "`ru_maxrss` (model included; each build in its own process).\n\n" +
             _table(["corpus", "system", "documents", "chunks", "build s", "chunks/s", "peak RSS MiB", "on disk MiB",
                     "dense index"], rows) +
             "\n\nPeer / ours (above 1: we are faster or smaller):\n\n" +
             _table(["corpus", "build time", "peak RSS", "on disk"], ratio_rows))
 
 
-def _latency(r: dict) -> str:
+def _latency_section(r: dict, png: str) -> str:
     rows, compare, memory = [], [], []
     for size in SIZES:
         ours, peer = r["query"][size]["ours"], r["query"][size]["peer"]
-        lat, plat = ours["latency"], peer["latency"]
+        lat, plat, ratio = ours["latency"], peer["latency"], r["ratios"]["latency_peer_over_ours"][size]
         rows.append([size_name(r, size), f"{ours['chunks']:,}", ours["dense_type"],
-                     *(f"{lat[p]['p50']:.1f}" for p in ("embed", "search", "compose")),
-                     f"{lat['retrieve']['p50']:.1f}", f"**{lat['total']['p50']:.1f}**", f"**{lat['total']['p95']:.1f}**"])
-        ratio = r["ratios"]["latency_peer_over_ours"][size]
+                     *(f"{lat[p]['p50']:.1f}" for p in ("embed", "search", "compose", "retrieve")),
+                     f"**{lat['total']['p50']:.1f}**", f"**{lat['total']['p95']:.1f}**",
+                     f"{ours['latency_alone']['total']['p50']:.1f} / {ours['latency_alone']['total']['p95']:.1f}"])
         compare.append([size_name(r, size), f"{lat['total']['p50']:.1f} / {lat['total']['p95']:.1f}",
                         f"{lat['retrieve']['p50']:.1f} / {lat['retrieve']['p95']:.1f}",
-                        f"{plat['total']['p50']:.1f} / {plat['total']['p95']:.1f}", f"{lat['embed']['p50']:.1f} / "
-                        f"{plat['embed']['p50']:.1f}", f"{lat['search_compose']['p50']:.1f} / {plat['search']['p50']:.2f}",
+                        f"{plat['total']['p50']:.1f} / {plat['total']['p95']:.1f}",
+                        f"{lat['embed']['p50']:.1f} / {plat['embed']['p50']:.1f}",
+                        f"{lat['search_compose']['p50']:.1f} / {plat['search']['p50']:.2f}",
                         _x(ratio["p50"]), _x(ratio["p95"])])
         memory.append([size_name(r, size), ours["dense_type"], f"{ours['load_seconds']:.1f}",
                        f"{ours['rss_before_load_mb']:,.0f}", f"{ours['rss_after_load_mb']:,.0f}",
-                       f"{ours['rss_after_queries_mb']:,.0f}", _mib(ours["bytes_on_disk"])])
-    ann = r["query"]["medquad_x10"]["ours"].get("ann", {})
-    x10_peer = r["query"]["medquad_x10"]["peer"]
+                       f"{ours['rss_after_queries_mb']:,.0f}", _mib(ours["bytes_on_disk"]),
+                       f"{peer['rss_after_load_mb'] - peer['rss_before_load_mb']:,.0f}"])
+    ann, copies = r["query"]["medquad_x10"]["ours"].get("ann", {}), r["config"]["copies"]
     return ("## 2. Query latency (warm, per question, ms)\n\n"
             "Ours: `embedder.embed([q])` → `Retriever(index).search(q, v, k=6)` → `Composer(index).compose(...)`; "
             "*retrieve* = embed + search. Peer: `similarity_search_with_score` (its own query embedding included) "
-            "with k deepened until 10 distinct documents. The peer composes no answer, so compare its total with "
-            "our *retrieve* as well as our total.\n\n" +
+            "with k deepened until 10 distinct documents. Both run in one process, question by question in "
+            "alternating order, so both see the same machine load. The peer composes no answer, so compare its "
+            "total with our *retrieve* as well as our total.\n\n" +
             _table(["size", "chunks", "dense", "embed p50", "search p50", "compose p50", "retrieve p50",
-                    "total p50", "total p95"], rows) + "\n\n" +
+                    "total p50", "total p95", "alone p50 / p95"], rows) +
+            "\n\n*Alone*: ours before the peer was loaded (a separate pass, minutes apart; shown for the memory "
+            "readings below and as a check).\n\n" +
             _table(["size", "ours total p50 / p95", "ours retrieve p50 / p95", "peer total p50 / p95",
                     "embed p50 ours / peer", "after embedding p50 ours / peer", "peer/ours p50", "peer/ours p95"],
                    compare) +
-            "\n\n*After embedding*: ours search + compose; the peer's by-vector search (both timed alone, "
-            "so free of the model's noise, which dominates the totals)." +
-            "\n\n![latency vs size](latency_vs_size.png)\n\n"
-            "### Memory and size on disk (ours; each size queried in a fresh process with the model loaded)\n\n" +
+            "\n\n*After embedding*: ours search + compose; the peer's by-vector search alone. The query "
+            "embedding (the same model in both) is most of every total.\n\n"
+            f"![latency vs size]({png})\n\n"
+            "### Memory and size on disk (each size queried in a fresh process with the model loaded)\n\n" +
             _table(["size", "dense", "load s", "RSS before load MiB", "RSS after load MiB", "RSS after queries MiB",
-                    "on disk MiB"], memory) +
-            f"\n\nThe vectors files are memory-mapped, so RSS grows as queries touch them (the *after queries* column). "
-            f"Peer ×{r['config']['copies']} (in-memory LangChain store, {x10_peer['dense_type']}): RSS "
-            f"{x10_peer['rss_before_load_mb']:,.0f} → {x10_peer['rss_after_load_mb']:,.0f} MiB.\n\n"
-            f"### ANN recall at ×{r['config']['copies']}\n\n"
-            f"Our ×{r['config']['copies']} index uses **{r['query']['medquad_x10']['ours']['dense_type']}** "
+                    "on disk MiB", "peer store RSS MiB"], memory) +
+            "\n\nOur vectors files are memory-mapped, so RSS grows as queries touch them (*after queries*). "
+            "*Peer store RSS*: growth of RSS when the peer's store was loaded (at ×"
+            f"{copies}: built in memory from the MedQuAD store).\n\n"
+            f"### ANN recall at ×{copies}\n\n"
+            f"Our ×{copies} index uses **{r['query']['medquad_x10']['ours']['dense_type']}** "
             f"(efSearch {ann.get('ef_search')}). Against exact search (`faiss.IndexFlatIP` over the same chunk "
             f"vectors, {ann.get('queries')} query vectors): recall@10 **{ann.get('recall@10', float('nan')):.3f}**, "
             f"recall@50 {ann.get('recall@50', float('nan')):.3f}.")
@@ -250,107 +255,19 @@ def _targets(r: dict) -> str:
     return "## Targets\n\n" + _table(["target", "ours vs peer", "status"], rows)
 
 
-def _shortfalls(r: dict, png: str) -> str:
-    lines = []
-    b, q = r["build"], _quality(r)
-    for size in ("dystonia", "medquad"):
-        ours, peer = b[size]["ours"], b[size]["peer"]
-        if ours["seconds"] > peer["seconds"]:
-            lines.append(f"- **Build time, {size_name(r, size)}**: {ours['seconds']:.1f} s vs the peer's "
-                         f"{peer['seconds']:.1f} s. We embed {ours['chunks']:,} chunks to its {peer['chunks']:,} "
-                         "(800-character, section-bounded windows against 1000), at "
-                         f"{ours['chunks_per_s']:.1f} chunks/s to its {peer['chunks_per_s']:.1f}. Per chunk we also "
-                         "tokenise twice (for sentence offsets), pool sentence vectors for quoting, and build BM25; "
-                         "and we call the model batch by batch, so only 32 texts are sorted by length together, "
-                         "where sentence-transformers sorts the peer's whole list (less padding).")
+def _shortfalls(r: dict) -> str:
+    """One bullet per missed target, with the measured parts that explain it."""
+    lines = [_build_shortfall(r, size) for size in ("dystonia", "medquad")
+             if r["build"][size]["ours"]["seconds"] > r["build"][size]["peer"]["seconds"]]
     for size in SIZES:
-        ours, peer = r["query"][size]["ours"], r["query"][size]["peer"]
-        lat, plat = ours["latency"], peer["latency"]
-        rows.append([size_name(r, size), f"{ours['chunks']:,}", ours["dense_type"],
-                     *(f"{lat[p]['p50']:.1f}" for p in ("embed", "search", "compose")),
-                     f"{lat['retrieve']['p50']:.1f}", f"**{lat['total']['p50']:.1f}**", f"**{lat['total']['p95']:.1f}**"])
-        ratio = r["ratios"]["latency_peer_over_ours"][size]
-        compare.append([size_name(r, size), f"{lat['total']['p50']:.1f} / {lat['total']['p95']:.1f}",
-                        f"{lat['retrieve']['p50']:.1f} / {lat['retrieve']['p95']:.1f}",
-                        f"{plat['total']['p50']:.1f} / {plat['total']['p95']:.1f}", f"{lat['embed']['p50']:.1f} / "
-                        f"{plat['embed']['p50']:.1f}", f"{lat['search_compose']['p50']:.1f} / {plat['search']['p50']:.2f}",
-                        _x(ratio["p50"]), _x(ratio["p95"])])
-        memory.append([size_name(r, size), ours["dense_type"], f"{ours['load_seconds']:.1f}",
-                       f"{ours['rss_before_load_mb']:,.0f}", f"{ours['rss_after_load_mb']:,.0f}",
-                       f"{ours['rss_after_queries_mb']:,.0f}", _mib(ours["bytes_on_disk"])])
-    ann = r["query"]["medquad_x10"]["ours"].get("ann", {})
-    x10_peer = r["query"]["medquad_x10"]["peer"]
-    return ("## 2. Query latency (warm, per question, ms)\n\n"
-            "Ours: `embedder.embed([q])` → `Retriever(index).search(q, v, k=6)` → `Composer(index).compose(...)`; "
-            "*retrieve* = embed + search. Peer: `similarity_search_with_score` (its own query embedding included) "
-            "with k deepened until 10 distinct documents. The peer composes no answer, so compare its total with "
-            "our *retrieve* as well as our total.\n\n" +
-            _table(["size", "chunks", "dense", "embed p50", "search p50", "compose p50", "retrieve p50",
-                    "total p50", "total p95"], rows) + "\n\n" +
-            _table(["size", "ours total p50 / p95", "ours retrieve p50 / p95", "peer total p50 / p95",
-                    "embed p50 ours / peer", "after embedding p50 ours / peer", "peer/ours p50", "peer/ours p95"],
-                   compare) +
-            "\n\n*After embedding*: ours search + compose; the peer's by-vector search (both timed alone, "
-            "so free of the model's noise, which dominates the totals)." +
-            "\n\n![latency vs size](latency_vs_size.png)\n\n"
-            "### Memory and size on disk (ours; each size queried in a fresh process with the model loaded)\n\n" +
-            _table(["size", "dense", "load s", "RSS before load MiB", "RSS after load MiB", "RSS after queries MiB",
-                    "on disk MiB"], memory) +
-            f"\n\nThe vectors files are memory-mapped, so RSS grows as queries touch them (the *after queries* column). "
-            f"Peer ×{r['config']['copies']} (in-memory LangChain store, {x10_peer['dense_type']}): RSS "
-            f"{x10_peer['rss_before_load_mb']:,.0f} → {x10_peer['rss_after_load_mb']:,.0f} MiB.\n\n"
-            f"### ANN recall at ×{r['config']['copies']}\n\n"
-            f"Our ×{r['config']['copies']} index uses **{r['query']['medquad_x10']['ours']['dense_type']}** "
-            f"(efSearch {ann.get('ef_search')}). Against exact search (`faiss.IndexFlatIP` over the same chunk "
-            f"vectors, {ann.get('queries')} query vectors): recall@10 **{ann.get('recall@10', float('nan')):.3f}**, "
-            f"recall@50 {ann.get('recall@50', float('nan')):.3f}.")
-
-
-def _quality_section(r: dict) -> str:
+        ours, peer = _latency(r, size, "ours")["total"], _latency(r, size, "peer")["total"]
+        if ours["p50"] > peer["p50"] or ours["p95"] > peer["p95"]:
+            lines.append(_latency_shortfall(r, size))
     q = _quality(r)
-    rows = [[f"ours {mode}" + (" (product default)" if mode == "hybrid" else ""),
-             *(f"{q[mode][m]:.3f}" for m in METRICS)] for mode in ("dense", "lexical", "hybrid")]
-    rows.append(["peer (LangChain FAISS)", *(f"{q['peer'][m]:.3f}" for m in METRICS)])
-    for mode in ("dense", "hybrid"):
-        rows.append([f"ours {mode} / peer", *(_x(r["ratios"]["quality_ours_over_peer"][mode][m]) for m in METRICS)])
-    return (f"## 3. Retrieval quality on MedQuAD ({q['peer']['n']:,} questions)\n\n"
-            "The relevant document of a question is its own page. Rankings are chunk lists (ours: "
-            "`diversify=False`, all fused candidates) mapped to documents, deduplicated in order, cut at 10.\n\n" +
-            _table(["ranking", "Recall@1", "Recall@5", "Recall@10", "MRR@10"], rows))
-
-
-def _targets(r: dict) -> str:
-    mark = {True: "✅ met", False: "❌ missed", None: "– (full run only)"}
-    rows = [[t["target"], t["measured"], mark[t["met"]]] for t in r["targets"]]
-    return "## Targets\n\n" + _table(["target", "ours vs peer", "status"], rows)
-
-
-def _shortfalls(r: dict, png: str) -> str:
-    lines = []
-    b, q = r["build"], _quality(r)
-    for size in ("dystonia", "medquad"):
-        ours, peer = b[size]["ours"], b[size]["peer"]
-        if ours["seconds"] > peer["seconds"]:
-            lines.append(f"- **Build time, {size_name(r, size)}**: {ours['seconds']:.1f} s vs the peer's "
-                         f"{peer['seconds']:.1f} s ({ours['chunks']:,} chunks vs {peer['chunks']:,}). We cut smaller, "
-                         "section-bounded chunks (800 characters) so we embed more of them, and we also build the "
-                         "BM25 index, the sentence vectors used for quoting, and write everything atomically; "
-                         "the peer only embeds and fills a flat index.")
-    for size in SIZES:
-        ours, peer = r["query"][size]["ours"]["latency"], r["query"][size]["peer"]["latency"]
-        if ours["total"]["p50"] > peer["total"]["p50"] or ours["total"]["p95"] > peer["total"]["p95"]:
-            lines.append(f"- **Latency, {size_name(r, size)}**: ours p50/p95 {ours['total']['p50']:.1f}/"
-                         f"{ours['total']['p95']:.1f} ms vs peer {peer['total']['p50']:.1f}/{peer['total']['p95']:.1f} "
-                         f"ms. Embedding the question is the same model for both (ours {ours['embed']['p50']:.1f}, "
-                         f"peer {peer['embed']['p50']:.1f} ms p50); the difference is our search "
-                         f"({ours['search']['p50']:.1f} ms: BM25 over every chunk, FAISS, rank fusion) and composing "
-                         f"the answer ({ours['compose']['p50']:.1f} ms), which the peer does not do. Retrieval alone "
-                         f"(embed + search): {ours['retrieve']['p50']:.1f}/{ours['retrieve']['p95']:.1f} ms.")
-    for m in METRICS:
-        if q["hybrid"][m] < q["peer"][m]:
-            lines.append(f"- **Quality, {m}**: hybrid {q['hybrid'][m]:.3f} vs peer {q['peer'][m]:.3f} "
-                         f"(our dense alone: {q['dense'][m]:.3f}, lexical alone: {q['lexical'][m]:.3f}).")
-    p95 = r["query"]["medquad"]["ours"]["latency"]["total"]["p95"]
+    lines += [f"- **Quality, {m}**: hybrid {q['hybrid'][m]:.3f} vs peer {q['peer'][m]:.3f} (our dense alone: "
+              f"{q['dense'][m]:.3f}, lexical alone: {q['lexical'][m]:.3f})." for m in METRICS
+              if q["hybrid"][m] < q["peer"][m]]
+    p95 = _latency(r, "medquad", "ours")["total"]["p95"]
     if p95 >= P95_TARGET_MS:
         lines.append(f"- **p95 at MedQuAD** is {p95:.1f} ms, above the {P95_TARGET_MS:.0f} ms target.")
     if not lines:
@@ -361,39 +278,62 @@ def _shortfalls(r: dict, png: str) -> str:
     return "## Where we fall short and why\n\n" + "\n".join(lines)
 
 
+def _build_shortfall(r: dict, size: str) -> str:
+    ours, peer = r["build"][size]["ours"], r["build"][size]["peer"]
+    return (f"- **Build time, {size_name(r, size)}**: {ours['seconds']:.1f} s vs the peer's {peer['seconds']:.1f} s. "
+            f"We embed {ours['chunks']:,} chunks to its {peer['chunks']:,} (800-character, section-bounded windows "
+            f"against 1000), at {ours['chunks_per_s']:.1f} chunks/s to its {peer['chunks_per_s']:.1f}. Per chunk we "
+            "also tokenise twice (for sentence offsets), pool sentence vectors for quoting, and build BM25; and we "
+            "call the model batch by batch, so only 32 texts at a time are sorted by length, where "
+            "sentence-transformers sorts the peer's whole list (likely less padding).")
+
+
+def _latency_shortfall(r: dict, size: str) -> str:
+    ours, peer = _latency(r, size, "ours"), _latency(r, size, "peer")
+    search, compose, theirs = ours["search"]["p50"], ours["compose"]["p50"], peer["search"]["p50"]
+    why = ("our search (BM25 over every chunk, FAISS, rank fusion) is slower than its vector search, and composing "
+           "the answer, which the peer does not do, adds the rest" if search > theirs else
+           "our search is faster than its exact scan, so the gap is composing the answer, which the peer does not do")
+    return (f"- **Latency, {size_name(r, size)}**: ours p50/p95 {ours['total']['p50']:.1f}/{ours['total']['p95']:.1f} "
+            f"ms vs peer {peer['total']['p50']:.1f}/{peer['total']['p95']:.1f} ms. Embedding the question costs the "
+            f"same in both ({ours['embed']['p50']:.1f} vs {peer['embed']['p50']:.1f} ms p50). After it, ours takes "
+            f"{ours['search_compose']['p50']:.1f} ms (search {search:.1f} + compose {compose:.1f}) against the peer's "
+            f"{theirs:.2f} ms: {why}. Retrieval alone (embed + search): {ours['retrieve']['p50']:.1f}/"
+            f"{ours['retrieve']['p95']:.1f} ms.")
+
+
 def _notes(r: dict) -> str:
     c = r["config"]
+    threads = r["build"]["medquad"]["ours"].get("threads", {})
+    one = ("(`--threads`; the same for both systems). On a shared machine an all-core torch pool stalls when other "
+           "work holds a core (one question's embedding went from ~15 ms to ~500 ms in testing), so one thread "
+           "gives stable, comparable numbers; absolute build times are then about single-core."
+           if c.get("threads") else "(the libraries' defaults, all cores).")
     quick = (f"\n- Quick mode: the ×{c['copies']} index is written with the HNSW threshold lowered to the ×1 chunk "
              "count, so it takes the HNSW path as the full-size ×10 index does (above 50,000 chunks).") \
         if r["mode"] == "quick" else ""
-    threads = r["build"]["medquad"]["ours"].get("threads", {})
     return ("## Notes\n\n"
-            f"- Threads in every measurement: torch {threads.get('torch')}, FAISS {threads.get('faiss')} "
-            + ("(`--threads`; the same for both systems). On a shared machine an all-core torch pool stalls when "
-               "other work holds a core (one question's embedding went from ~15 ms to ~500 ms in testing), so "
-               "one thread gives stable, comparable numbers; absolute build times are then about single-core."
-               if c.get("threads") else "(the libraries' defaults, all cores).") + "\n"
+            f"- Threads in every measurement: torch {threads.get('torch')}, FAISS {threads.get('faiss')} {one}\n"
             "- Peer: the same documents (our loader's `Document.text`, title as first line), the same "
             "all-MiniLM-L6-v2 weights via `langchain_community.embeddings.HuggingFaceEmbeddings` "
             "(normalised), `RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`, LangChain's "
             "`FAISS` store (exact L2 search).\n"
             f"- ×{c['copies']}: documents copied with ids suffixed `-copyN`; chunk and sentence vectors copied with "
             f"Gaussian noise (σ = {c['sigma']} per dimension) and renormalised instead of re-embedded, written with "
-            "`write_index` (ours) and `FAISS.from_embeddings` (peer). Build time of that index is not comparable "
-            "to an embedding build. The ten copies of a chunk stay close together (cosine about 0.96), so the "
-            "HNSW recall figure is optimistic compared with ten times as many distinct documents.\n"
-            "- Latency: warm, one question at a time, after warm-up questions; the same questions for both systems "
-            "and every size. The peer's embed and by-vector search are also timed as separate calls before "
-            "the timed public call, to show the split.\n"
+            "`write_index` (ours) and `FAISS.from_embeddings` (peer). Its build time is not comparable to an "
+            "embedding build. The ten copies of a chunk stay close together (cosine about 0.96), so the HNSW "
+            "recall figure is optimistic compared with ten times as many distinct documents.\n"
+            "- Latency: warm (after warm-up questions), one question at a time, the same questions for both "
+            "systems and every size. The peer's embedding and by-vector search are also timed as separate calls "
+            "before its timed public call, to show the split.\n"
             "- Quality query vectors are embedded in batches (the same vectors as one by one).\n"
             f"- Seed {c['seed']} for every sample and perturbation." + quick)
 
 
 def _commands(r: dict) -> str:
-    children = "\n".join(r["child_commands"])
     steps = "\n".join(f"| {s['label']} | {s['seconds']:.0f} | {s['load_average']['start']} → "
                       f"{s['load_average']['end']} |" for s in r["steps"])
-    return ("## Commands\n\n```sh\n" + f"{r['peer_install']}   # the peer, once, from the project root\n{r['command']}\n```"
-            "\n\nStep durations:\n\n| step | seconds | load average (1/5/15 min) |\n|---|---|---|\n" + steps +
-            "\n\n<details><summary>Child processes (one per measurement)</summary>\n\n```sh\n" + children +
-            "\n```\n</details>")
+    return ("## Commands\n\n```sh\n" + f"{r['peer_install']}   # the peer, once, from the project root\n"
+            f"{r['command']}\n```\n\nStep durations:\n\n| step | seconds | load average (1/5/15 min) |\n|---|---|---|\n"
+            + steps + "\n\n<details><summary>Child processes (one per measurement)</summary>\n\n```sh\n"
+            + "\n".join(r["child_commands"]) + "\n```\n</details>")

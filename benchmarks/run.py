@@ -7,9 +7,10 @@ Run from the project root. Steps (one progress line each on stderr):
   1. import MedQuAD with our importer (quick: a seeded sample of pages) and collect its questions;
   2-4. build our index of the dystonia corpus and of MedQuAD, and write MedQuAD x10
        (copied documents, perturbed vectors, HNSW above the size threshold);
-  5-7. the peer: build on both corpora (with latency, and quality on MedQuAD), then x10;
-  8-10. our warm query latency at the three sizes, quality on MedQuAD, HNSW recall at x10;
-  11. RESULTS.md, results.json and latency_vs_size.png.
+  5-6. the peer: build on both corpora (and its retrieval quality on MedQuAD);
+  7-9. warm query latency at the three sizes, ours and the peer's paired question by question
+       (the peer's x10 store is made in memory), with our memory, quality and HNSW recall;
+  10. RESULTS.md, results.json and latency_vs_size.png.
 Each measurement runs in a child process (``benchmarks.child``) so that memory figures are
 its own; the child's output goes to <work>/logs/.
 """
@@ -68,14 +69,13 @@ class Benchmark:
             ("build our index: dystonia corpus", lambda: self.build_ours("dystonia", ROOT / "corpus")),
             ("build our index: MedQuAD", lambda: self.build_ours("medquad", self.work / "corpus-medquad")),
             (f"write our MedQuAD x{COPIES} index (perturbed copies)", self.multiply),
-            ("peer: build + latency, dystonia corpus", lambda: self.peer_build("dystonia", ROOT / "corpus")),
-            ("peer: build + latency + quality, MedQuAD",
+            ("peer: build, dystonia corpus", lambda: self.peer_build("dystonia", ROOT / "corpus")),
+            ("peer: build + quality, MedQuAD",
              lambda: self.peer_build("medquad", self.work / "corpus-medquad", quality=True)),
-            (f"peer: latency, MedQuAD x{COPIES}", self.peer_times),
-            ("ours: latency + memory, dystonia corpus", lambda: self.query_ours("dystonia")),
-            ("ours: latency + memory + quality, MedQuAD", lambda: self.query_ours("medquad", quality=True)),
-            (f"ours: latency + memory + HNSW recall, MedQuAD x{COPIES}",
-             lambda: self.query_ours("medquad_x10", recall=True)),
+            ("latency ours vs peer + our memory, dystonia corpus", lambda: self.query("dystonia")),
+            ("latency ours vs peer + our memory + quality, MedQuAD", lambda: self.query("medquad", quality=True)),
+            (f"latency ours vs peer + our memory + HNSW recall, MedQuAD x{COPIES}",
+             lambda: self.query("medquad_x10", recall=True)),
         ]
 
     def run(self, argv: list[str]) -> None:
@@ -135,31 +135,30 @@ class Benchmark:
         return f"({result['chunks']} chunks, {result['dense_type']})"
 
     def peer_build(self, size: str, corpus: Path, quality: bool = False) -> str:
-        params = {"corpus": str(corpus), "out": str(self.work / f"peer-{size}"), "queries": str(self.queries),
+        params = {"corpus": str(corpus), "out": str(self.peer_store(size)), "queries": str(self.queries),
                   "quality": quality}
         result = self.child("peer-build", params, f"peer-{size}")
-        self.results["query"].setdefault(size, {})["peer"] = {"latency": result.pop("latency"),
-                                                              "quality": result.pop("quality", None)}
         self.results["build"].setdefault(size, {})["peer"] = result
         return f"({result['chunks']} chunks, {result['seconds']:.1f} s)"
 
-    def peer_times(self) -> str:
-        params = {"source": str(self.work / "peer-medquad"), "copies": COPIES, "sigma": SIGMA, "seed": SEED,
-                  "queries": str(self.queries)}
-        result = self.child("peer-times", params, "peer-medquad-x10")
-        self.results["query"].setdefault("medquad_x10", {})["peer"] = result
-        return f"(p50 {result['latency']['total']['p50']:.1f} ms)"
-
-    def query_ours(self, size: str, quality: bool = False, recall: bool = False) -> str:
-        params = {"index": str(self.index(size)), "queries": str(self.queries), "quality": quality, "recall": recall}
-        result = self.child("query", params, f"query-{size}-ours")
-        self.results["query"].setdefault(size, {})["ours"] = result
-        return f"(p50 {result['latency']['total']['p50']:.1f} ms)"
+    def query(self, size: str, quality: bool = False, recall: bool = False) -> str:
+        x10 = size == "medquad_x10"
+        peer = {"store": str(self.peer_store("medquad" if x10 else size)),
+                **({"copies": COPIES, "sigma": SIGMA, "seed": SEED} if x10 else {})}
+        params = {"index": str(self.index(size)), "queries": str(self.queries), "quality": quality, "recall": recall,
+                  "peer": peer}
+        result = self.child("query", params, f"query-{size}")
+        self.results["query"][size] = {"peer": result.pop("peer"), "ours": result}
+        ours, theirs = result["latency"]["total"], self.results["query"][size]["peer"]["latency"]["total"]
+        return f"(p50 ours {ours['p50']:.1f} ms, peer {theirs['p50']:.1f} ms)"
 
     # --- helpers -----------------------------------------------------------------------
 
     def index(self, size: str) -> Path:
         return self.work / f"index-{size}"
+
+    def peer_store(self, size: str) -> Path:
+        return self.work / f"peer-{size}"
 
     def child(self, task: str, params: dict, name: str) -> dict:
         """Run one measurement in a fresh process; its log goes to <work>/logs/<name>.log."""

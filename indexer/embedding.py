@@ -70,7 +70,10 @@ class SentenceTransformerEmbedder(Embedder):
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # a bar per model load is noise in a CLI
+            transformers_logging.set_verbosity_error()
             self.model = SentenceTransformer(model_path, device="cpu")
         except Exception as error:  # any loading failure means the same thing to a user
             raise ModelError(f"cannot load embedding model {model_id!r} from {model_path}: {error}. "
@@ -85,18 +88,26 @@ class SentenceTransformerEmbedder(Embedder):
                                  show_progress_bar=False, normalize_embeddings=True)
 
     def embed_passages(self, texts, spans, *, batch_size=32, progress=False):
-        vectors, span_vectors = [], []
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32), []
+        # Batches of similar length waste little on padding (sentence-transformers does the
+        # same inside one encode call); results are put back in input order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.zeros((len(texts), self.dimension), np.float32)
+        span_vectors: list = [None] * len(texts)
         batches = range(0, len(texts), batch_size)
         if progress:
             from tqdm import tqdm
 
             batches = tqdm(batches, desc=f"embedding {len(texts)} chunks", unit="batch")
-        for i in batches:
-            chunk_vectors, pooled = self._pooled_batch(texts[i:i + batch_size], spans[i:i + batch_size])
-            vectors.append(chunk_vectors)
-            span_vectors += pooled
+        for start in batches:
+            rows = order[start:start + batch_size]
+            chunk_vectors, pooled = self._pooled_batch([texts[i] for i in rows], [spans[i] for i in rows])
+            vectors[rows] = chunk_vectors
+            for row, pooled_spans in zip(rows, pooled):
+                span_vectors[row] = pooled_spans
         self.texts_embedded += len(texts)
-        return _normalized(np.vstack(vectors)) if vectors else np.zeros((0, self.dimension), np.float32), span_vectors
+        return _normalized(vectors), span_vectors
 
     def _pooled_batch(self, texts, spans):
         outputs = self.model.encode(texts, batch_size=len(texts), output_value=None,
@@ -112,6 +123,13 @@ class SentenceTransformerEmbedder(Embedder):
         return np.vstack(chunk_vectors), pooled
 
 
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def model_spec(model: str | None = None) -> str:
     return model or os.environ.get("DYSTONIA_MODEL") or DEFAULT_MODEL
 
@@ -122,8 +140,16 @@ def model_id_for(model: str | None = None) -> str:
     return BUNDLED_MODEL_ID if model == DEFAULT_MODEL else Path(model).resolve().name
 
 
-def load_embedder(model: str | None = None) -> Embedder:
-    """The embedder named by ``model`` (a folder path, or the bundled default)."""
+def load_embedder(model: str | None = None, *, threads: int | None = None) -> Embedder:
+    """The embedder named by ``model`` (a folder path, or the bundled default).
+
+    ``threads`` caps PyTorch's threads for this process. Answering questions should use 1:
+    a single short query gains little from more, and when anything else uses a core
+    (another request, another process) two spinning threads wait on each other and one
+    query goes from ~15 ms to ~500 ms (measured on the 2-core machine). Index builds embed
+    large batches and keep the default (all cores). ``DYSTONIA_TORCH_THREADS`` overrides.
+    """
+    _set_threads(int(os.environ.get("DYSTONIA_TORCH_THREADS", 0)) or threads)
     model = model_spec(model)
     if model == DEFAULT_MODEL:
         try:

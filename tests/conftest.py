@@ -64,3 +64,30 @@ def assistant(index, embedder):
     from assistant.pipeline import Assistant
 
     return Assistant(index, embedder)
+
+
+def free_port() -> int:
+    from benchmarks.loadtest import free_port as pick
+
+    return pick()
+
+
+def start_chat(index_dir: Path, feedback_db: str, log_path: Path, *extra: str):
+    """A real `dystonia chat` process on a free local port; returns (process, url)."""
+    from benchmarks.loadtest import start_server
+
+    try:
+        return start_server(index_dir, feedback_db, log_path, *extra)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def chat_server(index_dir, tmp_path_factory):
+    """One real chat server for the browser tests: (url, feedback database path)."""
+    folder = tmp_path_factory.mktemp("chat")
+    db = folder / "feedback.sqlite3"
+    process, url = start_chat(index_dir, str(db), folder / "server.log")
+    yield url, db
+    process.terminate()
+    process.wait(timeout=20)

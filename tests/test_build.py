@@ -39,7 +39,7 @@ def test_a_build_writes_a_complete_versioned_manifest(small_corpus, tmp_path):
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     assert manifest["format"] == "dystonia-index" and manifest["format_version"] == 1
     assert manifest["model"] == {"id": FakeEmbedder.model_id, "dimension": 16}
-    assert manifest["chunking"]["max_chars"] == 800
+    assert manifest["chunking"]["max_chars"] == 1000
     assert [d["id"] for d in manifest["documents"]] == ["alpha", "beta", "gamma"]
     assert all(len(d["content_hash"]) == 64 for d in manifest["documents"])
     assert manifest["counts"] == {"documents": 3, "chunks": report.chunks, "sentences": report.sentences}

@@ -51,19 +51,24 @@ class Converted:
     body: str
 
 
-def convert(xml_text: str | bytes, *, collection: str, reviewed_on: str,
-            headings: str = "questions") -> Converted | None:
-    """One MedQuAD page as corpus metadata + Markdown body; None if it has no usable answer."""
+def convert(xml_text: str | bytes, *, collection: str, reviewed_on: str, headings: str = "questions",
+            fallback_id: str = "") -> Converted | None:
+    """One MedQuAD page as corpus metadata + Markdown body; None if it has no usable answer.
+
+    A few pages lack a focus or an id; the title then falls back to the first question's
+    subject and the id to ``fallback_id`` (the file name), so every document is valid.
+    """
     root = ET.fromstring(xml_text)
     source = root.get("source", "")
     prefix, publisher = PUBLISHERS.get(source, (source.lower() or "nih", source or "NIH"))
-    focus = (root.findtext("Focus") or "").strip()
+    focus = (root.findtext("Focus") or "").strip() or _subject(root.findtext(".//Question") or "")
     sections = [_section(pair, focus, headings) for pair in root.iter("QAPair")]
     body = "\n\n".join(s for s in sections if s)
     if not body:
         return None
+    number = root.get("id") or _slug(fallback_id)
     meta = {
-        "id": f"{prefix}-{root.get('id')}-{_slug(focus)}".rstrip("-"),
+        "id": f"{prefix}-{number}-{_slug(focus)}".rstrip("-"),
         "title": focus[:1].upper() + focus[1:],
         "publisher": publisher,
         "url": root.get("url"),
@@ -130,6 +135,13 @@ def _blocks(text: str) -> str:
     return "\n".join(blocks).strip()
 
 
+def _subject(question: str) -> str:
+    """'What is (are) Ebola ?' -> 'Ebola': the subject of a template question."""
+    subject = re.sub(r"^\s*(what|how|who|is|are|do|does|can)\b.*?\b(is|are|of|for|about|to)\s+", "",
+                     tidy_question(question), flags=re.I)
+    return subject.rstrip("?").strip() or "Untitled page"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].rstrip("-")
 
@@ -151,15 +163,17 @@ def import_tarball(tarball: Path, out_dir: Path, *, reviewed_on: str, limit: int
     """The full MedQuAD data set (benchmarks): question-type headings, one folder per site."""
     count = 0
     seen: set[str] = set()
+    bodies: set[str] = set()  # a few pages repeat another page's text; keep the first
     with tarfile.open(tarball) as archive:
         members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.endswith(".xml")),
                          key=lambda m: m.name)
         for member in tqdm(members[:limit] if limit else members, desc="importing MedQuAD", unit="page"):
             converted = convert(archive.extractfile(member).read(), collection="medquad",
-                                reviewed_on=reviewed_on, headings="types")
-            if not converted or converted.meta["id"] in seen:
+                                reviewed_on=reviewed_on, headings="types", fallback_id=Path(member.name).stem)
+            if not converted or converted.meta["id"] in seen or converted.body in bodies:
                 continue
             seen.add(converted.meta["id"])
+            bodies.add(converted.body)
             site = Path(member.name).parent.name
             write_document(converted.meta, converted.body, Path(out_dir) / site)
             count += 1
