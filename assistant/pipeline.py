@@ -10,6 +10,7 @@ web users can call it from several threads.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
@@ -69,17 +70,20 @@ class Assistant:
             now = time.perf_counter()
             return self._emergency(text, route, _timings(started, now, now))
         hits = self.retriever.search(query, resolved, k=12 if audience == "therapist" else 6)
-        evidence = Evidence(max((h.dense for h in hits), default=0.0),
-                            self.composer.best_similarity(resolved, hits[:6]), self._unsupported(search_text, own))
+        evidence = Evidence(max((h.dense for h in hits), default=0.0), self.composer.best_similarity(resolved, hits[:6]),
+                            functools.cache(lambda: self._unsupported(search_text, own)))
         route = route or self.router.scope(search_text, query, resolved, evidence)
+        unmentioned = self._pulling_away(search_text, own, hits[:6], evidence) if route.kind == "answer" else ()
         retrieved = time.perf_counter()
-        return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved, topic)
+        return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved, topic,
+                             unmentioned)
 
     def _compose(self, text, route: Route, query, vector, hits, evidence: Evidence, audience,
-                 started, retrieved, topic: str = "") -> Reply:
+                 started, retrieved, topic: str = "", unmentioned: tuple[str, ...] = ()) -> Reply:
         kind, body, citations = route.kind, "", ()
         if kind in ("answer", "personal_advice"):
-            lead = f"{texts.PERSONAL_ADVICE_LEAD}\n\n{texts.GENERAL_INFO_LEAD}" if kind == "personal_advice" else ""
+            lead = f"{texts.PERSONAL_ADVICE_LEAD}\n\n{texts.GENERAL_INFO_LEAD}" if kind == "personal_advice" \
+                else _not_mentioned(unmentioned)
             usable = evidence.dense_top >= self.router.thresholds["evidence_dense"]
             composition = self.composer.compose(query, vector, hits, audience=audience, lead=lead,
                                                 topic=topic) if usable else None
@@ -124,6 +128,26 @@ class Assistant:
         t = self.router.thresholds
         return tuple(w for w in unknown if shift[w] >= t["salient_word_shift"]
                      and shift[w] >= t["salient_word_ratio"] * strongest_known)
+
+
+    def _pulling_away(self, text: str, vector, hits, evidence: Evidence) -> tuple[str, ...]:
+        """Unsupported words the answer must name as unmentioned: without them the question
+        matches its best source sentence better, so that sentence is about the rest of the
+        question ("does ashwagandha calm spasms?" is answered by a sentence about spasms).
+        A word that brings the question nearer ("pianists" to a sentence on piano players,
+        "trumpet" to one on embouchure dystonia) is not named.
+        """
+        words = evidence.unsupported_terms()
+        if not words:
+            return ()
+        base = self.composer.best_similarity(vector, hits)
+        without = self.embedder.embed([re.sub(rf"\b{w}\b", " ", text, flags=re.I) for w in words])
+        pull = self.router.thresholds["unmentioned_pull"]
+        return tuple(w for w, v in zip(words, without) if self.composer.best_similarity(v, hits) - base >= pull)
+
+
+def _not_mentioned(words: tuple[str, ...]) -> str:
+    return texts.NOT_MENTIONED_LEAD.format(words=" or ".join(words)) if words else ""
 
 
 def validate(question, audience: str = "patient") -> str | None:

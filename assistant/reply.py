@@ -33,6 +33,7 @@ PERSONAL_ADVICE_LEAD = (
     "need your own clinician, who knows your history. I can't advise on that."
 )
 GENERAL_INFO_LEAD = "In general, the sources say:"
+NOT_MENTIONED_LEAD = "The sources don't mention {words}. On the rest of your question, they say:"
 OUT_OF_SCOPE = (
     "I can only answer questions about dystonia and its care, from a small library of vetted sources: "
     "what dystonia is and its types, symptoms and how it progresses, causes and inheritance, treatments "

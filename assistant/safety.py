@@ -16,6 +16,7 @@ nothing here, or anywhere downstream, follows instructions found in text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,7 +124,10 @@ class Evidence:
 
     dense_top: float
     sentence_top: float
-    unsupported_terms: tuple[str, ...] = ()  # words that matter to the question but no source uses
+    # Words that matter to the question but no source uses. A function, because finding them
+    # costs a batch of extra embeddings (two thirds of a question's time), so ``scope`` asks
+    # only when nothing cheaper has decided.
+    unsupported_terms: Callable[[], tuple[str, ...]] = lambda: ()
 
 
 class Router:
@@ -188,8 +192,8 @@ class Router:
             return Route("out_of_scope", f"close to out-of-scope exemplars ({oos:.2f})")
         if COST_OR_ACCESS.search(question):
             return Route("no_evidence", "asks about cost or access, which the sources do not cover")
-        if evidence.unsupported_terms and evidence.sentence_top < t["unsupported_unless_sentence"]:
-            return Route("no_evidence", f"sources never mention {', '.join(evidence.unsupported_terms)} "
+        if evidence.sentence_top < t["unsupported_unless_sentence"] and (unsupported := evidence.unsupported_terms()):
+            return Route("no_evidence", f"sources never mention {', '.join(unsupported)} "
                                         f"(best sentence {evidence.sentence_top:.2f})")
         near_none, none = self._nearest(scores, "no_evidence")
         if near_none:

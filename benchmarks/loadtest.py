@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each run lasts")
     parser.add_argument("--index", type=Path, default=REPO / "var" / "index")
     parser.add_argument("--concurrency", type=int, default=2, help="questions the server answers at once")
-    parser.add_argument("--out", type=Path, default=None, help="write the reports as JSON here")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the reports here: a Markdown table if the name ends in .md, else JSON")
     args = parser.parse_args(argv)
     reports = []
     with tempfile.TemporaryDirectory() as work:
@@ -171,9 +172,25 @@ def main(argv: list[str] | None = None) -> int:
             process.terminate()
             process.wait(timeout=30)
     if args.out:
-        args.out.write_text(json.dumps(reports, indent=1))
+        text = markdown(reports, argv if argv is not None else sys.argv[1:]) if args.out.suffix == ".md" \
+            else json.dumps(reports, indent=1)
+        args.out.write_text(text, encoding="utf-8")
     failed = [r for r in reports if r["errors"] or r["feedback_found"] != r["feedback_acknowledged"]]
     return 1 if failed else 0
+
+
+def markdown(reports: list[dict], argv: list[str]) -> str:
+    rows = [f"| {r['users']} | {r['seconds']:.0f} | {r['requests']} | {r['throughput_per_s']:.1f} | "
+            f"{r['latency_p50_ms']:.0f} | {r['latency_p95_ms']:.0f} | {r['errors']} | "
+            f"{r['feedback_found']}/{r['feedback_acknowledged']} |" for r in reports]
+    return "\n".join([
+        "# Load test of the web chat", "",
+        f"{os.cpu_count()} cores, server and simulated users on the same machine; {time.strftime('%Y-%m-%d')}.", "",
+        f"Command: `python -m benchmarks.loadtest {' '.join(argv)}`", "",
+        "| users | seconds | questions answered | per second | p50 ms | p95 ms | errors | feedback rows found/acknowledged |",
+        "|---|---|---|---|---|---|---|---|", *rows, "",
+        "Latency is what a user waits for an answer through Gradio's queue, so at 64 users it is mostly "
+        "queueing: the server answers two questions at a time and the machine has two cores.", ""])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from indexer.store import Index
 
 MARKERS = re.compile(r"((?:\s*\[\d+\])+)")
 FRAMING = (texts.PERSONAL_ADVICE_LEAD, texts.GENERAL_INFO_LEAD, "Cautions for massage therapists:")
+NOT_MENTIONED = re.compile(re.escape(texts.NOT_MENTIONED_LEAD).replace(re.escape("{words}"), "[^.]+?"))
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def claims(reply: Reply) -> list[Claim]:
     body = reply.answer
     for framing in FRAMING:
         body = body.replace(framing, " ")
+    body = NOT_MENTIONED.sub(" ", body)
     body = re.sub(r"(?m)^\s*-\s+", " ", body)
     parts = MARKERS.split(body)
     result = []

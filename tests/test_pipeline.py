@@ -97,6 +97,31 @@ def test_out_of_scope_and_no_evidence_say_so_without_citations(assistant):
         assert reply.citations == ()
 
 
+def test_a_subject_no_source_mentions_is_refused_or_named_as_unmentioned(assistant):
+    assert assistant.ask("does ashwagandha help dystonia?").kind == "no_evidence"
+    # A source sentence on spasms matches the rest of this one closely: the answer may give
+    # it, but must not read as being about ashwagandha.
+    reply = assistant.ask("does ashwagandha calm dystonia spasms?")
+    assert reply.kind == "answer"
+    assert reply.answer.startswith("The sources don't mention ashwagandha.")
+    assert unsupported_claims(reply) == []
+
+
+def test_a_word_that_brings_the_question_nearer_the_sources_is_not_called_unmentioned(assistant):
+    reply = assistant.ask("is musician's dystonia something only pianists get?")
+    assert reply.kind == "answer"
+    assert "don't mention" not in reply.answer
+
+
+def test_the_costly_unknown_word_probe_runs_only_when_the_route_needs_it(assistant):
+    """Probing re-embeds the question once per word; a question already decided by
+    cheaper signals (here: out of scope) skips it."""
+    before = assistant.embedder.texts_embedded
+    reply = assistant.ask("who won the champions league final this year?")
+    assert reply.kind == "out_of_scope"
+    assert assistant.embedder.texts_embedded - before <= 2  # the question and its expanded form
+
+
 def test_therapists_get_cited_cautions(assistant, index):
     reply = assistant.ask("what should I be careful about when massaging a client with dystonia?",
                           audience="therapist")
