@@ -129,7 +129,6 @@ class Assistant:
         return tuple(w for w in unknown if shift[w] >= t["salient_word_shift"]
                      and shift[w] >= t["salient_word_ratio"] * strongest_known)
 
-
     def _pulling_away(self, text: str, vector, hits, evidence: Evidence) -> tuple[str, ...]:
         """Unsupported words the answer must name as unmentioned: without them the question
         matches its best source sentence better, so that sentence is about the rest of the

@@ -125,8 +125,8 @@ class Evidence:
     dense_top: float
     sentence_top: float
     # Words that matter to the question but no source uses. A function, because finding them
-    # costs a batch of extra embeddings (two thirds of a question's time), so ``scope`` asks
-    # only when nothing cheaper has decided.
+    # costs a batch of extra embeddings (it was two thirds of a question's time), so it is
+    # called only when nothing cheaper has decided.
     unsupported_terms: Callable[[], tuple[str, ...]] = lambda: ()
 
 
