@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from assistant import reply as texts
 from assistant.compose import Composer
 from assistant.conversation import QUESTION_WORDS, Turn, resolve_followup
@@ -70,10 +72,11 @@ class Assistant:
             now = time.perf_counter()
             return self._emergency(text, route, _timings(started, now, now))
         hits = self.retriever.search(query, resolved, k=12 if audience == "therapist" else 6)
-        evidence = Evidence(max((h.dense for h in hits), default=0.0), self.composer.best_similarity(resolved, hits[:6]),
-                            functools.cache(lambda: self._unsupported(search_text, own)))
+        unsupported = functools.cache(lambda: self._unsupported(search_text, own))
+        evidence = Evidence(max((h.dense for h in hits), default=0.0),
+                            self.composer.best_similarity(resolved, hits[:6]), lambda: tuple(unsupported()))
         route = route or self.router.scope(search_text, query, resolved, evidence)
-        unmentioned = self._pulling_away(search_text, own, hits[:6], evidence) if route.kind == "answer" else ()
+        unmentioned = self._pulling_away(own, hits[:6], unsupported()) if route.kind == "answer" else ()
         retrieved = time.perf_counter()
         return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved, topic,
                              unmentioned)
@@ -106,8 +109,9 @@ class Assistant:
         return Reply("emergency", text, "\n\n".join(parts), timings_ms=timings, crisis=route.crisis,
                      route_reason=route.reason)
 
-    def _unsupported(self, text: str, vector) -> tuple[str, ...]:
-        """Words no source uses (nor a synonym, prefix or typo of one) that carry the question.
+    def _unsupported(self, text: str, vector) -> dict[str, np.ndarray]:
+        """Words no source uses (nor a synonym, prefix or typo of one) that carry the question,
+        each with the question's vector without it.
 
         A word carries the question if leaving it out moves the question's embedding: filler
         ("exactly", "please") barely moves it, a subject ("contagious", "magnesium") moves
@@ -119,30 +123,29 @@ class Assistant:
         unknown = [w for w in words if not self.index.lexical.near(stem(w)) and not self.vocabulary.topics(w)
                    and self.vocabulary.expand(w) == w][:MAX_PROBED_WORDS]
         if not unknown:
-            return ()
+            return {}
         known = [w for w in words if w not in unknown][:MAX_PROBED_WORDS]
         probes = unknown + known
         without = self.embedder.embed([re.sub(rf"\b{w}\b", " ", text, flags=re.I) for w in probes])
         shift = dict(zip(probes, (1.0 - without @ vector).tolist()))
         strongest_known = max((shift[w] for w in known), default=0.0)
         t = self.router.thresholds
-        return tuple(w for w in unknown if shift[w] >= t["salient_word_shift"]
-                     and shift[w] >= t["salient_word_ratio"] * strongest_known)
+        return {w: v for w, v in zip(probes, without) if w in unknown and shift[w] >= t["salient_word_shift"]
+                and shift[w] >= t["salient_word_ratio"] * strongest_known}
 
-    def _pulling_away(self, text: str, vector, hits, evidence: Evidence) -> tuple[str, ...]:
+    def _pulling_away(self, vector, hits, unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
         """Unsupported words the answer must name as unmentioned: without them the question
         matches its best source sentence better, so that sentence is about the rest of the
         question ("does ashwagandha calm spasms?" is answered by a sentence about spasms).
         A word that brings the question nearer ("pianists" to a sentence on piano players,
         "trumpet" to one on embouchure dystonia) is not named.
         """
-        words = evidence.unsupported_terms()
-        if not words:
+        if not unsupported:
             return ()
         base = self.composer.best_similarity(vector, hits)
-        without = self.embedder.embed([re.sub(rf"\b{w}\b", " ", text, flags=re.I) for w in words])
         pull = self.router.thresholds["unmentioned_pull"]
-        return tuple(w for w, v in zip(words, without) if self.composer.best_similarity(v, hits) - base >= pull)
+        return tuple(w for w, without in unsupported.items()
+                     if self.composer.best_similarity(without, hits) - base >= pull)
 
 
 def _not_mentioned(words: tuple[str, ...]) -> str:
