@@ -4,13 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: chat test install index eval bench bench-quick clean
+.PHONY: chat test check lint install index eval bench bench-quick clean
 
 chat: install index                        ## install, build the index if missing or stale, serve the chat
 	$(BIN)/dystonia chat
 
-test: install                              ## the whole suite: unit, integration, browser, eval gate
+test: install lint                         ## lint, types, then the whole suite: unit, integration, browser, eval gate
 	$(BIN)/python -m pytest
+
+check: install lint                        ## the quick edit loop: lint, types and the fast tests (seconds, not minutes)
+	DYSTONIA_FUZZ_SCALE=0.1 $(BIN)/python -m pytest -m "not slow" -q
+
+lint: install                              ## ruff (style, imports, bugbears) and mypy (types)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 install: $(STAMP)
 

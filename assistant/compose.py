@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.conversation import QUESTION_WORDS
-from assistant.reply import Citation
+from assistant.reply import AUDIENCE_TABLE, Citation
 from assistant.retrieval import Hit
-from indexer.lexical import stem, terms
+from assistant.tuning import ComposeTuning
+from common.text import stem, terms
 from indexer.store import Index
 
 CONNECTIVE = re.compile(
@@ -44,13 +45,6 @@ CAUTION = re.compile(
     r"inappropriate|\bimportant (that|to)\b|\bseek\b|\brefer(ral|red)?\b|detrimental|guidance from an expert|"
     r"\baggravate|\bdiscuss with\b", re.I)
 GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
-
-# Sentence scoring, tuned on the reference set (`dystonia eval`): similarity to the question
-# dominates; rarer shared words and the chunk's rank refine it.
-SIMILARITY, OVERLAP, RANK = 0.6, 0.3, 0.1
-ANAPHORA_PENALTY, LONG_PENALTY, LONG_SENTENCE = 0.05, 0.04, 40
-EXACT_DEFINITION, ANY_DEFINITION, ON_TOPIC = 0.10, 0.04, 0.08
-FLOORS = (0.12, 0.22)  # take sentences within this of the best; the wider one if still short
 DEFINITION_QUESTION = re.compile(r"^\s*(what|whats|what's)\s+(is|are)\b|\bmeaning\b|\bwhat does .{1,40} mean\b|"
                                  r"\bdefin", re.I)
 DEFINITION = re.compile(r"^(?P<subject>([\w'’-]+\s+){0,6}?)(is|are)\s+(a|an|the|one|any|movement|neurological|"
@@ -69,7 +63,7 @@ class Sentence:
     hit_rank: int
     similarity: float = 0.0
     score: float = 0.0
-    also: list["Sentence"] = field(default_factory=list)  # same fact in other sources
+    also: list[Sentence] = field(default_factory=list)  # same fact in other sources
 
     @property
     def shown(self) -> str:
@@ -88,9 +82,8 @@ class Composition:
 
 
 class Composer:
-    def __init__(self, index: Index, *, target_words: int = 110, max_words: int = 170, min_words: int = 60):
-        self.index = index
-        self.target_words, self.max_words, self.min_words = target_words, max_words, min_words
+    def __init__(self, index: Index, tuning: ComposeTuning):
+        self.index, self.tuning = index, tuning
 
     def candidates(self, query: str, vector: np.ndarray, hits: list[Hit], topic: str = "") -> list[Sentence]:
         """Scored stand-alone sentences of the hits, best first."""
@@ -106,7 +99,7 @@ class Composer:
                 sentence = self._sentence(row, rank)
                 if _stands_alone(sentence.text) and not self._in_quoted_question(sentence):
                     scored = self._scored(sentence, vector, weights, definition)
-                    scored.score += ON_TOPIC * (sentence.doc_row in on_topic)
+                    scored.score += self.tuning.on_topic * (sentence.doc_row in on_topic)
                     pool.append(scored)
         return sorted(pool, key=lambda s: (-s.score, s.row))
 
@@ -118,14 +111,15 @@ class Composer:
                 lead: str = "", topic: str = "") -> Composition:
         """``topic``: what earlier turns were about, for a follow-up; its sources are preferred."""
         pool = self.candidates(query, vector, hits, topic)
-        cautions = _pick_cautions(pool) if audience == "therapist" else []
+        heading = AUDIENCE_TABLE[audience].caution_heading
+        cautions = self._pick_cautions(pool) if heading else []
         taken = {c.row for c in cautions}
         main = self._select([s for s in pool if s.row not in taken])
         citations: list[Citation] = []
         body = self._render(self._ordered(main), citations)
         if cautions:
             items = [self._render([c], citations) for c in self._ordered(cautions)]
-            body += "\n\nCautions for massage therapists:\n" + "\n".join(f"- {item}" for item in items)
+            body += f"\n\n{heading}\n" + "\n".join(f"- {item}" for item in items)
         text = f"{lead}\n\n{body}".strip() if body else lead
         return Composition(text, tuple(citations))
 
@@ -163,10 +157,11 @@ class Composer:
         total = sum(weights.values())
         present = set(terms(sentence.text))
         overlap = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
-        penalty = ANAPHORA_PENALTY * bool(ANAPHORIC_START.match(sentence.shown)) + \
-            LONG_PENALTY * (sentence.words > LONG_SENTENCE)
-        bonus = _definition_bonus(sentence.shown, definition) if definition is not None else 0.0
-        sentence.score = SIMILARITY * sentence.similarity + OVERLAP * overlap + RANK / (1 + sentence.hit_rank) \
+        t = self.tuning
+        penalty = t.anaphora_penalty * bool(ANAPHORIC_START.match(sentence.shown)) + \
+            t.long_penalty * (sentence.words > t.long_sentence_words)
+        bonus = self._definition_bonus(sentence.shown, definition) if definition is not None else 0.0
+        sentence.score = t.similarity * sentence.similarity + t.overlap * overlap + t.rank / (1 + sentence.hit_rank) \
             + bonus - penalty
         return sentence
 
@@ -175,23 +170,24 @@ class Composer:
             return []
         chosen: list[Sentence] = []
         handled: set[int] = set()  # rows chosen, or merged into a chosen sentence as a second source
-        for floor in (pool[0].score - margin for margin in FLOORS):
+        t = self.tuning
+        for floor in (pool[0].score - margin for margin in t.floors):
             for sentence in pool:
                 if sentence.score < floor or sentence.row in handled:
                     continue
                 handled.add(sentence.row)
-                if _covered(sentence, chosen):
+                if _covered(sentence, chosen, t.same_fact_overlap):
                     continue
-                if sum(s.words for s in chosen) + sentence.words > self.max_words and chosen:
+                if sum(s.words for s in chosen) + sentence.words > t.max_words and chosen:
                     continue
                 chosen.append(sentence)
                 follower = self._continuation(sentence, pool, handled)
-                if follower and sum(s.words for s in chosen) + follower.words <= self.max_words:
+                if follower and sum(s.words for s in chosen) + follower.words <= t.max_words:
                     chosen.append(follower)
                     handled.add(follower.row)
-                if sum(s.words for s in chosen) >= self.target_words:
+                if sum(s.words for s in chosen) >= t.target_words:
                     return chosen
-            if sum(s.words for s in chosen) >= self.min_words:
+            if sum(s.words for s in chosen) >= t.min_words:
                 break
         return chosen
 
@@ -201,7 +197,8 @@ class Composer:
         if follower is None or follower.row in handled or not ANAPHORIC_START.match(follower.text):
             return None
         gap = self.index.documents[sentence.doc_row].text[sentence.end:follower.start]
-        return follower if "\n" not in gap and follower.score >= sentence.score - 0.25 else None
+        return follower if "\n" not in gap and follower.score >= sentence.score - self.tuning.continuation_margin \
+            else None
 
     def _ordered(self, sentences: list[Sentence]) -> list[Sentence]:
         """By source (best-scoring source first), then in each source's own order."""
@@ -228,6 +225,26 @@ class Composer:
             return False
         return not self.index.documents[a.doc_row].text[a.end:b.start].strip()
 
+    def _definition_bonus(self, text: str, target: tuple[str, ...]) -> float:
+        """Reward a sentence that defines something; most if it defines exactly what was asked."""
+        match = DEFINITION.match(text)
+        if not match:
+            return 0.0
+        subject = tuple(terms(match.group("subject")))
+        return self.tuning.exact_definition if target and subject == target else self.tuning.any_definition
+
+    def _pick_cautions(self, pool: list[Sentence]) -> list[Sentence]:
+        t = self.tuning
+        cautions = [s for s in pool if CAUTION.search(s.text) and s.similarity >= t.caution_similarity
+                    and not ANAPHORIC_START.match(s.shown)]  # a caution must make sense on its own
+        picked: list[Sentence] = []
+        for sentence in cautions:
+            if not _covered(sentence, picked, t.same_fact_overlap):
+                picked.append(sentence)
+            if len(picked) == t.max_cautions:
+                break
+        return picked
+
     def _cite(self, doc_row: int, start: int, end: int, citations: list[Citation]) -> int:
         doc = self.index.documents[doc_row]
         for citation in citations:
@@ -246,45 +263,24 @@ def _definition_target(query: str) -> tuple[str, ...]:
     return tuple(terms(match.group("target"))) if match else ()
 
 
-def _definition_bonus(text: str, target: tuple[str, ...]) -> float:
-    """Reward a sentence that defines something; most if it defines exactly what was asked."""
-    match = DEFINITION.match(text)
-    if not match:
-        return 0.0
-    subject = tuple(terms(match.group("subject")))
-    return EXACT_DEFINITION if target and subject == target else ANY_DEFINITION
-
-
 def _stands_alone(text: str) -> bool:
     stripped = text.strip()
     return (len(stripped.split()) >= 4 and not stripped.endswith((":", "?")) and not LEAD_IN.search(stripped)
             and not LINK_ITEM.match(stripped) and not FIRST_PERSON.search(stripped))
 
 
-def _covered(candidate: Sentence, chosen: list[Sentence]) -> bool:
+def _covered(candidate: Sentence, chosen: list[Sentence], same_fact: float) -> bool:
     """True if ``candidate`` repeats a chosen sentence; a repeat from another source is
     recorded on that sentence so its citation is shown too."""
     mine = set(terms(candidate.text))
     for sentence in chosen:
         theirs = set(terms(sentence.text))
         overlap = len(mine & theirs) / max(1, len(mine | theirs))
-        if overlap >= 0.6:
+        if overlap >= same_fact:
             if sentence.doc_row != candidate.doc_row and len(sentence.also) < 2:
                 sentence.also.append(candidate)
             return True
     return False
-
-
-def _pick_cautions(pool: list[Sentence], limit: int = 3) -> list[Sentence]:
-    cautions = [s for s in pool if CAUTION.search(s.text) and s.similarity >= 0.3
-                and not ANAPHORIC_START.match(s.shown)]  # a caution must make sense on its own
-    picked: list[Sentence] = []
-    for sentence in cautions:
-        if not _covered(sentence, picked):
-            picked.append(sentence)
-        if len(picked) == limit:
-            break
-    return picked
 
 
 def _section_of(index: Index, doc_row: int, start: int) -> tuple[str, ...]:

@@ -24,33 +24,40 @@ from assistant.compose import Composer
 from assistant.conversation import QUESTION_WORDS, Turn, resolve_followup
 from assistant.reply import AUDIENCES, Reply
 from assistant.retrieval import Retriever
-from assistant.safety import Evidence, Route, Router, without_instructions
-from assistant.vocabulary import Vocabulary
+from assistant.routing import Evidence, Route, Router, without_instructions
+from assistant.tuning import Tuning
+from assistant.vocabulary import Vocabulary, load_routing_data
+from common.text import stem
 from indexer.embedding import Embedder, load_embedder
-from indexer.lexical import stem
-from indexer.store import DEFAULT_INDEX_DIR, Index, load_index
+from indexer.store import DEFAULT_INDEX_DIR, Index, load_index, read_manifest
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 10
-MAX_PROBED_WORDS = 6
 CONTENT_STOPWORDS = QUESTION_WORDS | {"dystonia", "dystonias", "dystonic", "people", "person", "someone", "thing",
                                       "things", "just", "like", "want", "need", "mean", "think", "said", "says"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class Assistant:
-    def __init__(self, index: Index, embedder: Embedder, *, retriever: str = "hybrid"):
+    def __init__(self, index: Index, embedder: Embedder, *, tuning: Tuning | None = None, retriever: str = "hybrid"):
         self.index = index
         self.embedder = embedder
-        self.vocabulary = Vocabulary.load()
-        self.router = Router(embedder, self.vocabulary)
-        self.retriever = Retriever(index, mode=retriever)
-        self.composer = Composer(index)
+        self.tuning = tuning or Tuning.load()
+        routing = load_routing_data()
+        self.vocabulary = Vocabulary.from_data(routing)
+        self.router = Router(embedder, self.vocabulary, routing["exemplars"], self.tuning.routing)
+        self.retriever = Retriever(index, self.tuning.retrieval, mode=retriever)
+        self.composer = Composer(index, self.tuning.compose)
         index.lexical.prepare_near()
 
     @classmethod
-    def load(cls, index_dir: str | Path = DEFAULT_INDEX_DIR, model: str | None = None, **options) -> "Assistant":
-        embedder = load_embedder(model, threads=1)
+    def load(cls, index_dir: str | Path = DEFAULT_INDEX_DIR, model: str | None = None, *,
+             embedder: Embedder | None = None, **options) -> Assistant:
+        """The model (unless one is given) and the index, loaded once; keep the result and share it.
+
+        A missing index is reported before the model is loaded, so the fix is seconds away."""
+        read_manifest(index_dir)
+        embedder = embedder or load_embedder(model, threads=1)
         index = load_index(index_dir, model_id=embedder.model_id, dimension=embedder.dimension)
         return cls(index, embedder, **options)
 
@@ -59,7 +66,8 @@ class Assistant:
         problem = validate(question, audience)
         if problem:
             return Reply("invalid", question if isinstance(question, str) else "", "", error=problem,
-                         timings_ms=_timings(started, started, started))
+                         timings_ms=_timings(started, started, started),
+                         audience=audience if audience in AUDIENCES else "patient")
         text = clean(question)
         turns = normalize_history(history)
         search_text = without_instructions(text) or text
@@ -70,13 +78,14 @@ class Assistant:
         route = self.router.urgent(search_text, own)
         if route and route.kind == "emergency":
             now = time.perf_counter()
-            return self._emergency(text, route, _timings(started, now, now))
-        hits = self.retriever.search(query, resolved, k=12 if audience == "therapist" else 6)
+            return self._emergency(text, route, _timings(started, now, now), audience)
+        hits = self.retriever.search(query, resolved, k=self.tuning.retrieval.depth(audience))
+        best = hits[:self.tuning.retrieval.evidence_hits]
         unsupported = functools.cache(lambda: self._unsupported(search_text, own))
         evidence = Evidence(max((h.dense for h in hits), default=0.0),
-                            self.composer.best_similarity(resolved, hits[:6]), lambda: tuple(unsupported()))
+                            self.composer.best_similarity(resolved, best), lambda: tuple(unsupported()))
         route = route or self.router.scope(search_text, query, resolved, evidence)
-        unmentioned = self._pulling_away(own, hits[:6], unsupported()) if route.kind == "answer" else ()
+        unmentioned = self._pulling_away(own, best, unsupported()) if route.kind == "answer" else ()
         retrieved = time.perf_counter()
         return self._compose(text, route, query, resolved, hits, evidence, audience, started, retrieved, topic,
                              unmentioned)
@@ -87,7 +96,7 @@ class Assistant:
         if kind in ("answer", "personal_advice"):
             lead = f"{texts.PERSONAL_ADVICE_LEAD}\n\n{texts.GENERAL_INFO_LEAD}" if kind == "personal_advice" \
                 else _not_mentioned(unmentioned)
-            usable = evidence.dense_top >= self.router.thresholds["evidence_dense"]
+            usable = evidence.dense_top >= self.tuning.routing.evidence_dense
             composition = self.composer.compose(query, vector, hits, audience=audience, lead=lead,
                                                 topic=topic) if usable else None
             if composition and composition.citations:
@@ -102,12 +111,12 @@ class Assistant:
             body = texts.NO_EVIDENCE
         ranked = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
         return Reply(kind, text, body, citations, timings_ms=_timings(started, retrieved, time.perf_counter()),
-                     retrieved=ranked, route_reason=route.reason)
+                     retrieved=ranked, route_reason=route.reason, audience=audience)
 
-    def _emergency(self, text: str, route: Route, timings: dict) -> Reply:
+    def _emergency(self, text: str, route: Route, timings: dict, audience: str) -> Reply:
         parts = [texts.CRISIS_GUIDANCE, texts.EMERGENCY_GUIDANCE] if route.crisis else [texts.EMERGENCY_GUIDANCE]
         return Reply("emergency", text, "\n\n".join(parts), timings_ms=timings, crisis=route.crisis,
-                     route_reason=route.reason)
+                     route_reason=route.reason, audience=audience)
 
     def _unsupported(self, text: str, vector) -> dict[str, np.ndarray]:
         """Words no source uses (nor a synonym, prefix or typo of one) that carry the question,
@@ -121,17 +130,17 @@ class Assistant:
         """
         words = [w for w in dict.fromkeys(re.findall(r"[a-z]{4,}", text.lower())) if w not in CONTENT_STOPWORDS]
         unknown = [w for w in words if not self.index.lexical.near(stem(w)) and not self.vocabulary.topics(w)
-                   and self.vocabulary.expand(w) == w][:MAX_PROBED_WORDS]
+                   and self.vocabulary.expand(w) == w][:self.tuning.routing.max_probed_words]
         if not unknown:
             return {}
-        known = [w for w in words if w not in unknown][:MAX_PROBED_WORDS]
+        known = [w for w in words if w not in unknown][:self.tuning.routing.max_probed_words]
         probes = unknown + known
         without = self.embedder.embed([re.sub(rf"\b{w}\b", " ", text, flags=re.I) for w in probes])
         shift = dict(zip(probes, (1.0 - without @ vector).tolist()))
         strongest_known = max((shift[w] for w in known), default=0.0)
-        t = self.router.thresholds
-        return {w: v for w, v in zip(probes, without) if w in unknown and shift[w] >= t["salient_word_shift"]
-                and shift[w] >= t["salient_word_ratio"] * strongest_known}
+        t = self.tuning.routing
+        return {w: v for w, v in zip(probes, without) if w in unknown and shift[w] >= t.salient_word_shift
+                and shift[w] >= t.salient_word_ratio * strongest_known}
 
     def _pulling_away(self, vector, hits, unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
         """Unsupported words the answer must name as unmentioned: without them the question
@@ -143,7 +152,7 @@ class Assistant:
         if not unsupported:
             return ()
         base = self.composer.best_similarity(vector, hits)
-        pull = self.router.thresholds["unmentioned_pull"]
+        pull = self.tuning.routing.unmentioned_pull
         return tuple(w for w, without in unsupported.items()
                      if self.composer.best_similarity(without, hits) - base >= pull)
 

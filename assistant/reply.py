@@ -1,23 +1,26 @@
-"""What the assistant says back: the ``Reply`` record, its citations, and the fixed texts.
+"""What the assistant says back: the ``Reply`` record, its citations, and one table of the
+kinds of reply and the audiences.
+
+Everything the rest of the project needs to know about a kind (its title, how loudly the
+chat shows it, its fixed text, whether it is composed from sources) or an audience (its
+label in the chat, the heading of its cautions) is a row of ``KIND_TABLE`` or
+``AUDIENCE_TABLE``. The pipeline, the CLI, the chat, the transcript and the eval read these
+rows; none keeps its own copy. Adding a kind means adding a row here and a routing rule.
 
 The disclaimer is not something a code path adds: it is a property of every ``Reply``
-whose kind is not ``invalid``. That single definition is the choke point; no branch of
-the pipeline can forget it (tests check every kind).
+whose kind says so (all but ``invalid``). That single definition is the choke point; no
+branch of the pipeline can forget it (tests check every kind).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KINDS = ("answer", "emergency", "personal_advice", "out_of_scope", "no_evidence", "invalid")
-AUDIENCES = ("patient", "therapist")
-
 DISCLAIMER = (
     "This information is for general education only and is not a substitute for professional "
     "medical advice, diagnosis or treatment. Always ask your doctor or another qualified clinician "
     "about your own situation."
 )
-
 EMERGENCY_GUIDANCE = (
     "This could be a medical emergency. Call your local emergency number now (for example 911 in the "
     "US, 999 in the UK, 112 in the EU) or go to the nearest emergency department. Do not wait for an "
@@ -45,6 +48,48 @@ NO_EVIDENCE = (
     "guessing. Your clinician or a dystonia patient organisation may be able to help. I can tell you "
     "what the sources say about dystonia's types, symptoms, causes and inheritance, and its treatments."
 )
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of reply and everything the layers above need to show it."""
+
+    name: str
+    title: str  # the heading above the reply (terminal, chat, transcript)
+    alert: str  # how the chat marks it: "alarm" (red box, role=alert), "notice" (bold title), "" (plain)
+    composed: bool  # its text is built from cited source sentences
+    fixed_text: str = ""  # the body when it is not composed (emergency guidance is chosen per route)
+    disclaimer: bool = True
+
+
+KIND_TABLE: dict[str, Kind] = {k.name: k for k in (
+    Kind("answer", "Answer", "", composed=True),
+    Kind("emergency", "Emergency", "alarm", composed=False, fixed_text=EMERGENCY_GUIDANCE),
+    Kind("personal_advice", "Please ask your clinician", "notice", composed=True, fixed_text=PERSONAL_ADVICE_LEAD),
+    Kind("out_of_scope", "Outside what I cover", "notice", composed=False, fixed_text=OUT_OF_SCOPE),
+    Kind("no_evidence", "The sources don't say", "notice", composed=False, fixed_text=NO_EVIDENCE),
+    Kind("invalid", "Cannot answer", "notice", composed=False, disclaimer=False),
+)}
+KINDS = tuple(KIND_TABLE)
+COMPOSED_KINDS = tuple(k.name for k in KIND_TABLE.values() if k.composed)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is asking; their answers differ in depth and in an extra cautions part."""
+
+    name: str
+    label: str  # the choice in the chat
+    caution_heading: str = ""  # heading of the cautions list; "" means no cautions part
+
+
+AUDIENCE_TABLE: dict[str, Audience] = {a.name: a for a in (
+    Audience("patient", "Patient or family"),
+    Audience("therapist", "Massage therapist", caution_heading="Cautions for massage therapists:"),
+)}
+AUDIENCES = tuple(AUDIENCE_TABLE)
+FRAMING_TEXTS = (PERSONAL_ADVICE_LEAD, GENERAL_INFO_LEAD,
+                 *(a.caution_heading for a in AUDIENCE_TABLE.values() if a.caution_heading))
 
 
 @dataclass(frozen=True)
@@ -79,10 +124,15 @@ class Reply:
     crisis: bool = False  # emergency about self-harm: the crisis line comes first
     retrieved: tuple[str, ...] = ()  # documents retrieval ranked, best first (not part of the JSON contract)
     route_reason: str = ""  # why routing chose this kind, for maintainers
+    audience: str = "patient"
+
+    @property
+    def info(self) -> Kind:
+        return KIND_TABLE[self.kind]
 
     @property
     def disclaimer(self) -> str | None:
-        return None if self.kind == "invalid" else DISCLAIMER
+        return DISCLAIMER if self.info.disclaimer else None
 
     def to_dict(self, question_id=None) -> dict:
         record = {"id": question_id, "question": self.question, "kind": self.kind, "answer": self.answer,

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.tuning import RetrievalTuning
+from common.text import terms
 from indexer.chunking import Chunk
 from indexer.store import Index
 
 MODES = ("hybrid", "dense", "lexical")
-FULL_WEIGHT_IDF = 2.0  # a query word this rare (or rarer) gives BM25 its full say
 
 
 @dataclass(frozen=True)
@@ -38,20 +39,19 @@ class Hit:
 
 
 class Retriever:
-    def __init__(self, index: Index, *, mode: str = "hybrid", candidates: int = 50, rrf_k: int = 60,
-                 per_doc: int = 2):
+    def __init__(self, index: Index, tuning: RetrievalTuning, *, mode: str = "hybrid"):
         if mode not in MODES:
             raise ValueError(f"retriever must be one of {', '.join(MODES)}")
-        self.index, self.mode, self.candidates, self.rrf_k, self.per_doc = index, mode, candidates, rrf_k, per_doc
+        self.index, self.tuning, self.mode = index, tuning, mode
         ef = index.manifest.get("dense", {}).get("hnsw_ef_search")
         if ef and hasattr(index.dense, "hnsw"):
-            index.dense.hnsw.efSearch = max(ef, candidates)
+            index.dense.hnsw.efSearch = max(ef, tuning.candidates)
 
     def search(self, query: str, vector: np.ndarray, k: int = 6, diversify: bool = True) -> list[Hit]:
         n = len(self.index.chunks)
         if n == 0:
             return []
-        depth = min(self.candidates, n)
+        depth = min(self.tuning.candidates, n)
         dense_rows, dense_scores = self._dense(vector, depth)
         lexical_all = self.index.lexical.scores(query)
         lexical_rows = _top(lexical_all, depth)
@@ -74,10 +74,8 @@ class Retriever:
         return [r for r, _ in pairs], [s for _, s in pairs]
 
     def _lexical_weight(self, query: str) -> float:
-        from indexer.lexical import terms
-
         idf = max((self.index.lexical.idf(t) for t in terms(query) if self.index.lexical.knows(t)), default=0.0)
-        return min(1.0, idf / FULL_WEIGHT_IDF)
+        return min(1.0, idf / self.tuning.full_weight_idf)
 
     def _fuse(self, dense_rows: list[int], lexical_rows: list[int], lexical_weight: float) -> dict[int, float]:
         fused: dict[int, float] = {}
@@ -85,13 +83,14 @@ class Retriever:
                  "lexical": ((lexical_rows, 1.0),)}[self.mode]
         for rows, weight in lists:
             for rank, row in enumerate(rows, 1):
-                fused[row] = fused.get(row, 0.0) + weight / (self.rrf_k + rank)
+                fused[row] = fused.get(row, 0.0) + weight / (self.tuning.rrf_k + rank)
         return fused
 
     def _diversified(self, hits: list[Hit], k: int) -> list[Hit]:
-        chosen, per_doc = [], {}
+        chosen: list[Hit] = []
+        per_doc: dict[str, int] = {}
         for hit in hits:
-            if per_doc.get(hit.chunk.doc_id, 0) < self.per_doc:
+            if per_doc.get(hit.chunk.doc_id, 0) < self.tuning.per_doc:
                 chosen.append(hit)
                 per_doc[hit.chunk.doc_id] = per_doc.get(hit.chunk.doc_id, 0) + 1
             if len(chosen) == k:

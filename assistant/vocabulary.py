@@ -2,18 +2,18 @@
 
 Matching works on word stems (so "spasms" matches "spasm") and forgives a typo in a long
 word ("dystnia", "blepharospasim"), because patients type quickly and on phones.
-The word lists live in ``routing.yaml``; this module only matches them.
+The word lists live in ``routing.yaml`` (read once by ``load_routing_data``, which also
+holds the router's exemplars); this module only matches them.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from indexer.lexical import stem, typo_limit, within_edits
+from common.text import stem, typo_limit, within_edits
 
 ROUTING_FILE = Path(__file__).with_name("routing.yaml")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -31,9 +31,12 @@ class Vocabulary:
         self.continuations = tuple(continuations)
 
     @classmethod
-    def load(cls, path: Path = ROUTING_FILE) -> "Vocabulary":
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def from_data(cls, data: dict) -> Vocabulary:
         return cls(data["domain_terms"], data.get("synonyms", {}), data["anaphora"], data["continuations"])
+
+    @classmethod
+    def load(cls, path: Path = ROUTING_FILE) -> Vocabulary:
+        return cls.from_data(load_routing_data(path))
 
     def topics(self, text: str) -> list[str]:
         """Domain phrases in ``text``, in order of appearance, each once."""
@@ -43,6 +46,11 @@ class Vocabulary:
         """``text`` plus the sources' names for the everyday words it uses."""
         extra = list(dict.fromkeys(self.synonyms.find(text)))
         return f"{text} {' '.join(extra)}" if extra else text
+
+
+def load_routing_data(path: Path = ROUTING_FILE) -> dict:
+    """``routing.yaml``: domain terms, synonyms, follow-up words and the router's exemplars."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def _domain_typos(term: str) -> int:

@@ -30,7 +30,7 @@ def percentile(values: list[float], q: float) -> float:
 def measure(index_dir: Path, count: int) -> dict:
     from assistant.conversation import resolve_followup
     from assistant.pipeline import Assistant, clean, normalize_history
-    from assistant.safety import without_instructions
+    from assistant.routing import without_instructions
     from evals.reference import load_reference
 
     assistant = Assistant.load(index_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from benchmarks import ours, peer  # noqa: E402
+from benchmarks import ours, peer
 
 TASKS = {"build": ours.build, "multiply": ours.multiply, "query": ours.query, "peer-build": peer.build}
 

@@ -13,7 +13,7 @@ import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from indexer.errors import CorpusError
+from common.errors import CorpusError
 from indexer.importers.medquad import convert, import_tarball
 from indexer.loading import load_corpus
 
@@ -69,7 +69,10 @@ def questions(tarball: Path, corpus_dir: Path) -> list[dict]:
     found, seen = [], set()
     with tarfile.open(tarball) as archive:
         for member in _pages(archive):
-            xml = archive.extractfile(member).read()
+            handle = archive.extractfile(member)
+            if handle is None:
+                continue
+            xml = handle.read()
             converted = convert(xml, collection="medquad", reviewed_on=REVIEWED_ON, headings="types")
             if not converted or converted.meta["id"] in seen:
                 continue  # no answer, or the importer kept an earlier page with the same id

@@ -12,27 +12,22 @@ from __future__ import annotations
 import time
 
 from benchmarks.measure import summary_ms
+from benchmarks.shared import ranked_documents
 
 
-def ours_once(embedder, retriever, composer, query: str) -> dict:
-    """embed -> search (k=6, diversified, as the product does) -> compose, timed separately."""
+def ours_once(assistant, query: str) -> dict:
+    """One ``Assistant.ask``; its own stage timings give the split (embed, search, compose)."""
     t0 = time.perf_counter()
-    vector = embedder.embed([query])[0]
-    t1 = time.perf_counter()
-    hits = retriever.search(query, vector, k=6)
-    t2 = time.perf_counter()
-    composer.compose(query, vector, hits)
-    t3 = time.perf_counter()
-    return {"embed": t1 - t0, "search": t2 - t1, "compose": t3 - t2, "retrieve": t2 - t0,
-            "search_compose": t3 - t1, "total": t3 - t0}
+    reply = assistant.ask(query)
+    total = time.perf_counter() - t0
+    stages = {name: ms / 1000 for name, ms in reply.stages_ms.items()}
+    return {**stages, "total": total}
 
 
 def peer_once(store, query: str) -> dict:
     """The total is one public ``similarity_search_with_score`` call (its own query embedding
     included), deepened until 10 documents. The embedding and the by-vector search are also
     timed alone, as separate calls made before it, to show the split; they are not in the total."""
-    from benchmarks.peer import ranked_documents
-
     t0 = time.perf_counter()
     vector = store.embedding_function.embed_query(query)
     t1 = time.perf_counter()
@@ -43,24 +38,24 @@ def peer_once(store, query: str) -> dict:
     return {"embed": t1 - t0, "search": t2 - t1, "total": t3 - t2}
 
 
-def ours(pipeline: tuple, queries: list[str], warmup: list[str]) -> dict:
+def ours(assistant, queries: list[str], warmup: list[str]) -> dict:
     """Ours alone (used before the peer is loaded, so memory readings are ours only)."""
     for query in warmup:
-        ours_once(*pipeline, query)
-    return _summaries([ours_once(*pipeline, query) for query in queries])
+        ours_once(assistant, query)
+    return _summaries([ours_once(assistant, query) for query in queries])
 
 
-def paired(pipeline: tuple, store, queries: list[str], warmup: list[str]) -> tuple[dict, dict]:
+def paired(assistant, store, queries: list[str], warmup: list[str]) -> tuple[dict, dict]:
     for query in warmup:
-        ours_once(*pipeline, query)
+        ours_once(assistant, query)
         peer_once(store, query)
     mine, theirs = [], []
     for number, query in enumerate(queries):
         if number % 2:
             theirs.append(peer_once(store, query))
-            mine.append(ours_once(*pipeline, query))
+            mine.append(ours_once(assistant, query))
         else:
-            mine.append(ours_once(*pipeline, query))
+            mine.append(ours_once(assistant, query))
             theirs.append(peer_once(store, query))
     return _summaries(mine), _summaries(theirs)
 

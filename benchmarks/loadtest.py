@@ -19,18 +19,15 @@ import json
 import multiprocessing
 import os
 import random
-import socket
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from chat.process import start_chat, stop
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -53,35 +50,6 @@ class LoadReport:
     latency_p95_ms: float = 0.0
     feedback_acknowledged: int = 0
     feedback_found: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(index_dir: Path, feedback_db: str, log_path: Path, *extra: str, timeout: float = 120):
-    """A real `dystonia chat` process on a free local port; returns (process, url)."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "assistant.cli", "chat", "--port", str(port), "--index", str(index_dir),
-               "--feedback-db", feedback_db, *extra]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"chat server exited early:\n{Path(log_path).read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"chat server did not start within {timeout:.0f} s")
 
 
 def _user(url: str, deadline: float, feedback_every: int, seed: int) -> dict:
@@ -120,7 +88,7 @@ def _worker(args) -> list[dict]:
         return list(pool.map(lambda i: _user(url, deadline, feedback_every, seed + i), range(users)))
 
 
-def run_load(url: str, users: int, seconds: float, feedback_db: Path, *, feedback_every: int = 4,
+def run_load(url: str, users: int, seconds: float, feedback_db: str, *, feedback_every: int = 4,
              processes: int = 4) -> LoadReport:
     processes = max(1, min(processes, users))
     deadline = time.monotonic() + seconds
@@ -141,11 +109,14 @@ def run_load(url: str, users: int, seconds: float, feedback_db: Path, *, feedbac
         feedback_acknowledged=len(tokens), feedback_found=_found(feedback_db, tokens))
 
 
-def _found(feedback_db: Path, tokens: list[str]) -> int:
+def _found(feedback_db: str, tokens: list[str]) -> int:
+    """How many acknowledged ratings are really in the store (SQLite file or PostgreSQL URL)."""
+    from chat.feedback import COLUMNS, open_store
+
     if not tokens:
         return 0
-    with closing(sqlite3.connect(feedback_db)) as connection:
-        stored = {row[0] for row in connection.execute("SELECT comment FROM feedback WHERE comment LIKE 'load-%'")}
+    with open_store(feedback_db) as store:
+        stored = {row[COLUMNS.index("comment")] for row in store.rows()}
     return sum(token in stored for token in tokens)
 
 
@@ -155,22 +126,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each run lasts")
     parser.add_argument("--index", type=Path, default=REPO / "var" / "index")
     parser.add_argument("--concurrency", type=int, default=2, help="questions the server answers at once")
+    parser.add_argument("--url", default=None,
+                        help="load a chat that is already running (with --feedback-db) instead of starting one")
+    parser.add_argument("--feedback-db", default=None, help="the running chat's feedback store (with --url)")
+    parser.add_argument("--feedback-every", type=int, default=4, help="rate every Nth answer")
+    parser.add_argument("--processes", type=int, default=4, help="client processes the users are spread over")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the reports here: a Markdown table if the name ends in .md, else JSON")
     args = parser.parse_args(argv)
+    if (args.url is None) != (args.feedback_db is None):
+        parser.error("--url and --feedback-db go together")
     reports = []
     with tempfile.TemporaryDirectory() as work:
-        db = Path(work) / "feedback.sqlite3"
-        process, url = start_server(args.index, str(db), Path(work) / "server.log", "--rate-limit", "0",
-                                    "--concurrency", str(args.concurrency))
+        url, db, process = args.url, args.feedback_db, None
+        if url is None:
+            db = str(Path(work) / "feedback.sqlite3")
+            process, url = start_chat(args.index, db, Path(work) / "server.log", "--rate-limit", "0",
+                                      "--concurrency", str(args.concurrency))
         try:
             for users in args.users or [16, 64]:
-                report = run_load(url, users, args.seconds, db)
+                report = run_load(url, users, args.seconds, db, feedback_every=args.feedback_every,
+                                  processes=args.processes)
                 reports.append(asdict(report))
                 print(json.dumps(asdict(report)), flush=True)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            if process is not None:
+                stop(process)
     if args.out:
         text = markdown(reports, argv if argv is not None else sys.argv[1:]) if args.out.suffix == ".md" \
             else json.dumps(reports, indent=1)

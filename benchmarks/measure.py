@@ -32,7 +32,7 @@ def summary_ms(seconds: list[float]) -> dict:
     """p50 / p95 / mean in milliseconds; percentiles because latency tails matter to users."""
     ms = np.asarray(seconds, dtype=float) * 1000
     return {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-            "mean": float(ms.mean()), "n": int(len(ms))}
+            "mean": float(ms.mean()), "n": len(ms)}
 
 
 def folder_bytes(path: str | Path) -> int:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import latency, quality
+from benchmarks import latency, peer, quality
 from benchmarks.measure import fresh, peak_rss_mb, rss_mb
+from benchmarks.shared import perturbed
 
 
 def build(params: dict) -> dict:
@@ -27,13 +28,6 @@ def build(params: dict) -> dict:
     return {"documents": report.documents, "chunks": report.chunks, "sentences": report.sentences,
             "seconds": report.seconds, "chunks_per_s": report.chunks / report.seconds,
             "bytes_on_disk": report.bytes_on_disk, "dense_type": report.dense_type, "peak_rss_mb": peak_rss_mb()}
-
-
-def perturbed(vectors: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
-    """Unit vectors moved by Gaussian noise and renormalised: near-duplicates of the
-    originals, but distinct points, so the ANN index faces ten times as many vectors."""
-    noisy = np.asarray(vectors, dtype=np.float32) + rng.normal(0, sigma, vectors.shape).astype(np.float32)
-    return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
 
 
 def multiplied(index, copies: int, sigma: float, seed: int):
@@ -79,9 +73,7 @@ def query(params: dict) -> dict:
     """In a fresh process: load our index (RSS before/after), time it alone (RSS after the
     queries), then load the peer's store and time both systems paired; optionally measure
     HNSW recall and retrieval quality."""
-    from assistant.compose import Composer
-    from assistant.retrieval import Retriever
-    from benchmarks import peer
+    from assistant import Assistant
     from indexer.embedding import load_embedder
     from indexer.store import load_index
 
@@ -94,11 +86,11 @@ def query(params: dict) -> dict:
     result = {"load_seconds": time.perf_counter() - started, "rss_before_load_mb": before, "rss_after_load_mb": rss_mb(),
               "documents": len(index.documents), "chunks": len(index.chunks),
               "dense_type": index.manifest["dense"]["type"], "bytes_on_disk": sum(index.manifest["files"].values())}
-    pipeline = (embedder, Retriever(index), Composer(index))
-    result["latency_alone"] = latency.ours(pipeline, queries["latency"], queries["warmup"])
+    assistant = Assistant(index, embedder)
+    result["latency_alone"] = latency.ours(assistant, queries["latency"], queries["warmup"])
     result["rss_after_queries_mb"] = rss_mb()
     store, result["peer"] = peer.open_store(params["peer"])
-    result["latency"], result["peer"]["latency"] = latency.paired(pipeline, store, queries["latency"], queries["warmup"])
+    result["latency"], result["peer"]["latency"] = latency.paired(assistant, store, queries["latency"], queries["warmup"])
     if params.get("recall"):
         result["ann"] = ann_recall(index, embedder, queries["latency"])
     if params.get("quality"):

@@ -18,8 +18,7 @@ import numpy as np
 
 from benchmarks import quality
 from benchmarks.measure import folder_bytes, peak_rss_mb, rss_mb
-
-DOC_ID = "doc_id"
+from benchmarks.shared import DOC_ID, perturbed
 
 
 def embeddings():
@@ -52,15 +51,6 @@ def documents(corpus_dir: str) -> list:
             for doc in load_corpus(corpus_dir).documents]
 
 
-def ranked_documents(search, total: int, depth: int = quality.DEPTH, k: int = 40) -> list[str]:
-    """Ask for more chunks until they cover ``depth`` distinct documents (or all chunks)."""
-    while True:
-        ranked = quality.dedupe((doc.metadata[DOC_ID] for doc, _ in search(min(k, total))), depth)
-        if len(ranked) >= depth or k >= total:
-            return ranked
-        k *= 2
-
-
 def build(params: dict) -> dict:
     """Split + FAISS.from_documents (timed), save it, and, if asked, measure retrieval quality."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -83,8 +73,6 @@ def build(params: dict) -> dict:
 
 def multiplied(store, emb, copies: int, sigma: float, seed: int):
     """The peer's xN store, made like ours: distinct document ids, perturbed vectors."""
-    from benchmarks.ours import perturbed
-
     rng = np.random.default_rng(seed)
     vectors = store.index.reconstruct_n(0, store.index.ntotal)
     originals = [store.docstore.search(store.index_to_docstore_id[i]) for i in range(store.index.ntotal)]

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-DEPTH = 10
+from benchmarks.shared import DEPTH, dedupe, ranked_documents
+
 MODES = ("dense", "lexical", "hybrid")
-
-
-def dedupe(doc_ids, depth: int = DEPTH) -> list[str]:
-    """Documents in order of their best chunk, at most ``depth``."""
-    return list(dict.fromkeys(doc_ids))[:depth]
 
 
 def metrics(rankings: list[list[str]], relevant: list[str]) -> dict:
@@ -31,13 +27,15 @@ def metrics(rankings: list[list[str]], relevant: list[str]) -> dict:
 def ours(index, embedder, queries: list[dict]) -> dict:
     """Our dense, lexical and hybrid rankings (no per-document diversification, all candidates)."""
     from assistant.retrieval import Retriever
+    from assistant.tuning import Tuning
 
     texts = [q["query"] for q in queries]
     vectors = embedder.embed(texts, batch_size=64)  # the same vectors as one at a time, faster
+    tuning = Tuning.load().retrieval
     results = {}
     for mode in MODES:
-        retriever = Retriever(index, mode=mode)
-        rankings = [dedupe(h.chunk.doc_id for h in retriever.search(text, vector, k=2 * retriever.candidates,
+        retriever = Retriever(index, tuning, mode=mode)
+        rankings = [dedupe(h.chunk.doc_id for h in retriever.search(text, vector, k=2 * tuning.candidates,
                                                                     diversify=False))
                     for text, vector in zip(texts, vectors)]
         results[mode] = metrics(rankings, [q["doc"] for q in queries])
@@ -46,10 +44,9 @@ def ours(index, embedder, queries: list[dict]) -> dict:
 
 def peer(store, embeddings, queries: list[dict]) -> dict:
     """The peer's ranking: nearest chunks by its own FAISS index, deepened until 10 documents."""
-    from benchmarks.peer import ranked_documents
-
     vectors = np.asarray(embeddings.embed_documents([q["query"] for q in queries]), dtype=np.float32)
-    rankings = [ranked_documents(lambda k, v=vector: store.similarity_search_with_score_by_vector(v.tolist(), k),
-                                 store.index.ntotal)
-                for vector in vectors]
+    def search(vector: np.ndarray):
+        return lambda k: store.similarity_search_with_score_by_vector(vector.tolist(), k)
+
+    rankings = [ranked_documents(search(vector), store.index.ntotal) for vector in vectors]
     return metrics(rankings, [q["doc"] for q in queries])

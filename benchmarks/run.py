@@ -26,13 +26,14 @@ import subprocess
 import sys
 import time
 from importlib import metadata
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from benchmarks import data, report  # noqa: E402
-from benchmarks.measure import load_average, machine  # noqa: E402
+from benchmarks import data, report
+from benchmarks.measure import load_average, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = {"quick": {"pages": 300, "quality": 300, "latency": 200, "warmup": 5},
@@ -51,7 +52,7 @@ def progress(message: str) -> None:
 class Benchmark:
     def __init__(self, args: argparse.Namespace):
         self.mode = "quick" if args.quick else "full"
-        self.config = dict(MODES[self.mode])
+        self.config: dict = dict(MODES[self.mode])  # type: ignore[call-overload]
         if args.quality_queries is not None:
             self.config["quality"] = args.quality_queries
         self.config["threads"] = args.threads
@@ -63,7 +64,7 @@ class Benchmark:
                                                             "seed": SEED},
                               "build": {}, "query": {}, "child_commands": []}
 
-    def steps(self) -> list[tuple[str, callable]]:
+    def steps(self) -> list[tuple[str, Callable[[], object]]]:
         return [
             ("import MedQuAD with our importer, collect its questions", self.prepare),
             ("build our index: dystonia corpus", lambda: self.build_ours("dystonia", ROOT / "corpus")),

@@ -17,7 +17,7 @@ from indexer.sentences import sentence_spans
 from indexer.store import Index
 
 MARKERS = re.compile(r"((?:\s*\[\d+\])+)")
-FRAMING = (texts.PERSONAL_ADVICE_LEAD, texts.GENERAL_INFO_LEAD, "Cautions for massage therapists:")
+FRAMING = texts.FRAMING_TEXTS
 NOT_MENTIONED = re.compile(re.escape(texts.NOT_MENTIONED_LEAD).replace(re.escape("{words}"), "[^.]+?"))
 
 
@@ -29,7 +29,6 @@ class Claim:
     cited: tuple[int, ...]
 
 
-COMPOSED = ("answer", "personal_advice")  # kinds whose text is built from the sources
 
 
 def claims(reply: Reply) -> list[Claim]:
@@ -37,7 +36,7 @@ def claims(reply: Reply) -> list[Claim]:
 
     Fixed texts (emergency guidance, refusals, framing) are not claims about the sources.
     """
-    if reply.kind not in COMPOSED:
+    if not reply.info.composed:
         return []
     body = reply.answer
     for framing in FRAMING:

@@ -18,12 +18,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from assistant.reply import KINDS, Reply
+from assistant.reply import AUDIENCE_TABLE, KINDS, Reply
 from evals.checks import citation_problems, claims, supported
 from evals.readability import flesch_kincaid_grade
 from evals.reference import Item
 from indexer.store import Index
 
+CAUTION_HEADINGS = tuple(a.caution_heading for a in AUDIENCE_TABLE.values() if a.caution_heading)
 EMBEDDING_SUPPORT = 0.75  # cosine between a claim and its cited quote that counts as support
 
 
@@ -69,7 +70,7 @@ def score(item: Item, reply: Reply, index: Index, embedder) -> ItemResult:
     result = ItemResult(
         id=item.id, category=item.category, question=item.question, audience=item.audience,
         expected_kind=item.expect.kind, kind=reply.kind, route_reason=reply.route_reason,
-        answer=reply.error if reply.kind == "invalid" else reply.answer,
+        answer=(reply.error or "") if reply.kind == "invalid" else reply.answer,
         citations=[c.public() for c in reply.citations], retrieved=list(reply.retrieved),
         expected_documents=list(item.expect.documents), latency_ms=reply.timings_ms.get("total", 0.0))
     _retrieval(result)
@@ -109,7 +110,9 @@ def _content(result: ItemResult, item: Item, reply: Reply) -> None:
 
 def _plain(answer: str) -> str:
     """The answer as prose: no markers, framing list dashes or headings."""
-    return re.sub(r"\s+", " ", re.sub(r"(?m)\[\d+\]|^\s*-\s+|Cautions for massage therapists:", " ", answer)).strip()
+    for heading in CAUTION_HEADINGS:
+        answer = answer.replace(heading, " ")
+    return re.sub(r"\s+", " ", re.sub(r"(?m)\[\d+\]|^\s*-\s+", " ", answer)).strip()
 
 
 def _grounding(result: ItemResult, reply: Reply, index: Index, embedder) -> None:
@@ -182,7 +185,8 @@ def summarize(results: list[ItemResult]) -> dict:
         "disclaimer_presence": _mean([r.disclaimer_ok for r in results]),
         "answer_words_median": statistics.median(words) if words else None,
         "answer_words_in_60_180": _mean([60 <= w <= 180 for w in words]),
-        "readability_fk_median": statistics.median([r.fk_grade for r in patient_answers]) if patient_answers else None,
+        "readability_fk_median": statistics.median([r.fk_grade for r in patient_answers if r.fk_grade is not None])
+        if patient_answers else None,
         "readability_fk_at_most_8": _mean([r.fk_grade <= 8 for r in patient_answers if r.fk_grade is not None]),
         "latency_p50_ms": _percentile(latencies, 50),
         "latency_p95_ms": _percentile(latencies, 95),

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from assistant.reply import AUDIENCES, KINDS
-from indexer.errors import UsageError
+from common.errors import UsageError
 
 DEFAULT_SET = Path(__file__).with_name("reference.yaml")
 

@@ -66,7 +66,7 @@ def _delta(before, now) -> str:
 
 
 def markdown(results, summary, gates, modes, comparison, meta) -> str:
-    lines = [f"# Evaluation report", "", f"{summary['items']} reference questions · retriever `{meta['retriever']}` · "
+    lines = ["# Evaluation report", "", f"{summary['items']} reference questions · retriever `{meta['retriever']}` · "
              f"model `{meta['model']}` · {meta['date']}", "", "## Release gates", "",
              "| metric | value | gate | status |", "|---|---|---|---|"]
     lines += [f"| {g['metric']} | {_fmt(g['value'])} | {g['rule']} {_fmt(g['limit'])} | {'ok' if g['ok'] else '**FAIL**'} |"
@@ -87,6 +87,9 @@ def markdown(results, summary, gates, modes, comparison, meta) -> str:
         lines += [f"| {m} | {_fmt(b)} | {_fmt(n)} | {_delta(b, n)} |" for m, b, n in comparison["metrics"]]
         lines += ["", "| item | question | before | now |", "|---|---|---|---|"]
         lines += [f"| {i} | {_cell(q)} | {b} | {n} |" for i, q, b, n in comparison["items"]] or ["| — | no item changed | | |"]
+    lines += ["", "## Settings measured", "", "Tuning values (`assistant/tuning.toml`) and index chunking this run used.",
+              "", "| setting | value |", "|---|---|"]
+    lines += [f"| {name} | {_fmt(value)} |" for name, value in settings(meta)]
     failing = [r for r in results if not r.passed]
     lines += ["", f"## Failing items ({len(failing)})", ""]
     for r in failing:
@@ -98,6 +101,13 @@ def markdown(results, summary, gates, modes, comparison, meta) -> str:
         if r.retrieved:
             lines += ["Retrieved: " + ", ".join(r.retrieved[:6]), ""]
     return "\n".join(lines) + "\n"
+
+
+def settings(meta: dict) -> list[tuple[str, object]]:
+    """Every tuning value and chunking parameter as (dotted name, value), for the reports."""
+    rows = [(f"{section}.{key}", value) for section, values in meta.get("tuning", {}).items()
+            for key, value in values.items()]
+    return rows + [(f"chunking.{key}", value) for key, value in (meta.get("chunking") or {}).items()]
 
 
 def _cell(text: str) -> str:
@@ -132,6 +142,8 @@ def page(results, summary, gates, modes, comparison, meta) -> str:
         parts.append(f"<h2>Change against {e(comparison['folder'])}</h2><table><tr><th>metric</th><th>before</th>"
                      f"<th>now</th><th>change</th></tr>{rows}</table><table><tr><th>item</th><th>question</th>"
                      f"<th>before</th><th>now</th></tr>{items}</table>")
+    setting_rows = "".join(f"<tr><td>{e(name)}</td><td>{e(_fmt(value))}</td></tr>" for name, value in settings(meta))
+    parts.append(f"<h2>Settings measured</h2><table>{setting_rows}</table>")
     failing = [r for r in results if not r.passed]
     parts.append(f"<h2>Failing items ({len(failing)})</h2>")
     for r in failing:
@@ -163,7 +175,10 @@ def _charts(results, summary) -> str:
     categories = summary["pass_rate_by_category"]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.barh(list(categories), [v["rate"] for v in categories.values()], color="#3b7dd8")
-    ax.set_xlim(0, 1), ax.set_xlabel("pass rate"), ax.set_title("Pass rate per category"), ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("pass rate")
+    ax.set_title("Pass rate per category")
+    ax.invert_yaxis()
     charts.append(_svg(fig))
     matrix = [[summary["routing_confusion"][e][g] for g in KINDS] for e in KINDS]
     fig, ax = plt.subplots(figsize=(6, 5))

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import click
 
+from common.errors import UsageError
+from assistant.pipeline import Assistant
 from evals.metrics import ItemResult, score, summarize
 from evals.reference import Item, load_reference
-from indexer.errors import UsageError
 
 DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.toml")
 MODES = ("hybrid", "dense", "lexical")
@@ -63,25 +64,26 @@ def load_gates(path: Path | None, summary: dict) -> list[Gate]:
     return gates
 
 
-def run_eval(*, reference=None, out: Path, compare: Path | None = None, thresholds: Path | None = None,
-             ablation: bool = False, index_dir, model=None, retriever: str = "hybrid") -> bool:
-    from assistant.pipeline import Assistant
+def run_eval(assistant: Assistant, *, reference=None, out: Path, compare: Path | None = None,
+             thresholds: Path | None = None, ablation: bool = False) -> bool:
+    """Answer and score the reference set with ``assistant``; False if a gate is missed."""
     from evals.report import write_reports
 
-    assistant = Assistant.load(index_dir, model, retriever=retriever)
+    retriever = assistant.retriever.mode
     items = load_reference(reference, set(assistant.index.doc_row))
     results = evaluate(assistant, items, progress=True)
     summary = summarize(results)
     modes = {retriever: summary}
     if ablation:
         for mode in (m for m in MODES if m != retriever):
-            other = Assistant(assistant.index, assistant.embedder, retriever=mode)
+            other = Assistant(assistant.index, assistant.embedder, tuning=assistant.tuning, retriever=mode)
             modes[mode] = summarize(evaluate(other, items))
     gates = load_gates(thresholds, summary)
     previous = load_run(compare) if compare else None
-    meta = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "retriever": retriever,
+    meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "retriever": retriever,
             "reference": str(reference or "evals/reference.yaml"), "index_built_at":
-                assistant.index.manifest.get("built_at"), "model": assistant.embedder.model_id}
+                assistant.index.manifest.get("built_at"), "model": assistant.embedder.model_id,
+            "chunking": assistant.index.manifest.get("chunking"), "tuning": assistant.tuning.as_dict()}
     write_reports(Path(out), results, summary, gates, modes, previous, meta)
     _echo_summary(summary, gates, Path(out))
     return all(g.ok for g in gates)

@@ -23,13 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
+from common.errors import IndexError_, UsageError
 from indexer.chunking import Chunk, ChunkingParams, chunk_document
 from indexer.documents import Document
 from indexer.embedding import Embedder
-from indexer.errors import IndexError_, UsageError
 from indexer.loading import Corpus
-from indexer.store import (EMBEDDING_INPUT_VERSION, FORMAT_NAME, FORMAT_VERSION, check_compatible,
-                           embedding_input, read_manifest, resolve)
+from indexer.store import (
+    EMBEDDING_INPUT_VERSION,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    check_compatible,
+    embedding_input,
+    read_manifest,
+    resolve,
+)
 
 
 @dataclass(frozen=True)
@@ -178,9 +185,9 @@ def _assemble(prepared: list[_Prepared]) -> IndexData:
     )
 
 
-def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
-    parts = [p for p in parts if p is not None and len(p)]
-    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dimension), np.float32)
+def _stack(parts: list[np.ndarray | None], dimension: int) -> np.ndarray:
+    present = [p for p in parts if p is not None and len(p)]
+    return np.vstack(present).astype(np.float32) if present else np.zeros((0, dimension), np.float32)
 
 
 def _previous_vectors(out: Path, embedder: Embedder, settings: BuildSettings) -> dict:
@@ -212,10 +219,12 @@ def build_dense(vectors: np.ndarray, settings: BuildSettings):
     import faiss
 
     dimension = vectors.shape[1]
+    index: faiss.Index
     if _dense_type(len(vectors), settings) == "hnsw":
-        index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = settings.hnsw_ef_construction
-        index.hnsw.efSearch = settings.hnsw_ef_search
+        hnsw = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = settings.hnsw_ef_construction
+        hnsw.hnsw.efSearch = settings.hnsw_ef_search
+        index = hnsw
     else:
         index = faiss.IndexFlatIP(dimension)
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -267,7 +276,8 @@ def _chunk_record(chunk: Chunk) -> dict:
 
 def _manifest(data: IndexData, settings: BuildSettings, model_id: str, dimension: int, folder: Path,
               extra: dict, started: float | None) -> dict:
-    sentences_per_doc = np.bincount(data.sentences[:, 0], minlength=len(data.documents)) if len(data.sentences) else []
+    sentences_per_doc = np.bincount(data.sentences[:, 0], minlength=len(data.documents)) if len(data.sentences) \
+        else np.zeros(len(data.documents), np.int64)
     chunks_per_doc: dict[str, int] = {}
     for chunk in data.chunks:
         chunks_per_doc[chunk.doc_id] = chunks_per_doc.get(chunk.doc_id, 0) + 1
@@ -286,7 +296,7 @@ def _manifest(data: IndexData, settings: BuildSettings, model_id: str, dimension
                        "chunks": chunks_per_doc.get(d.id, 0), "sentences": int(sentences_per_doc[row])}
                       for row, d in enumerate(data.documents)],
         "counts": {"documents": len(data.documents), "chunks": len(data.chunks), "sentences": len(data.sentences)},
-        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 2) if started else None,
         **extra,
         "files": files,

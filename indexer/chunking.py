@@ -59,7 +59,9 @@ class Chunk:
 
 def split_sentences(text: str) -> list[Sentence]:
     """Every sentence of the document with its heading path, in reading order."""
-    result, path, number = [], [], 0
+    result: list[Sentence] = []
+    path: list[tuple[int, str]] = []
+    number = 0
     for block in blocks(text):
         if block.kind == "heading":
             path = [p for p in path if p[0] < block.level] + [(block.level, block.title)]
@@ -67,8 +69,9 @@ def split_sentences(text: str) -> list[Sentence]:
             continue
         section = tuple(title for _, title in path)
         start = block.start
-        if block.kind == "item":
-            start += LIST_MARKER.match(text, block.start).end() - block.start
+        marker = LIST_MARKER.match(text, block.start) if block.kind == "item" else None
+        if marker:
+            start = marker.end()
         result += [Sentence(a, b, section, number) for a, b in sentence_spans(text, start, block.end)]
     return result
 

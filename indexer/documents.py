@@ -100,7 +100,7 @@ def make_document(meta: dict, text: str, source_path: str) -> Document:
         url=str(meta["url"]).strip(),
         license=str(meta["license"]).strip(),
         collection=str(meta["collection"]).strip(),
-        reviewed_on=normalize_date(meta["reviewed_on"]),
+        reviewed_on=normalize_date(meta["reviewed_on"]) or "",
         text=text,
         source_path=source_path,
         **optional,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.errors import ModelError
+from common.errors import ModelError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -79,9 +79,9 @@ class SentenceTransformerEmbedder(Embedder):
             raise ModelError(f"cannot load embedding model {model_id!r} from {model_path}: {error}. "
                              "Reinstall with `make install` or pass --model with a sentence-transformers folder") from None
         self.model_id = model_id
-        self.dimension = int(self.model.get_embedding_dimension()
-                             if hasattr(self.model, "get_embedding_dimension")
-                             else self.model.get_sentence_embedding_dimension())
+        get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dimension() or 0)
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         # The model's own modules (tokenise, transformer, pooling) without ``encode``'s

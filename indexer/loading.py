@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from common.errors import CorpusError
 from indexer import extract
 from indexer.documents import Document, make_document, metadata_problems
-from indexer.errors import CorpusError
 
 SIDECAR_SUFFIXES = (".yml", ".yaml")
 EXTRACTORS = {".txt": extract.extract_txt, ".html": extract.extract_html,

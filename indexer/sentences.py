@@ -92,7 +92,7 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int, mark: str) -> boo
         token in ABBREVIATIONS
         or token.rstrip(".") in ABBREVIATIONS
         or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token) is not None  # U.S, e.g, i.e
-        or re.fullmatch(r"[a-z]", token) is not None and word.group(0).isupper()  # initials: J. Smith
+        or (re.fullmatch(r"[a-z]", token) is not None and word.group(0).isupper())  # initials: J. Smith
     )
 
 

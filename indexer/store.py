@@ -23,12 +23,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from common.errors import REBUILD_HINT, IndexCorrupt, IndexMissing, IndexStale
+
+if TYPE_CHECKING:
+    from indexer.lexical import LexicalIndex
 from indexer.chunking import ALGORITHM_VERSION, Chunk
 from indexer.documents import Document
-from indexer.errors import REBUILD_HINT, IndexCorrupt, IndexMissing, IndexStale
 
 FORMAT_NAME = "dystonia-index"
 FORMAT_VERSION = 1
@@ -55,8 +59,8 @@ class Index:
     sentences: np.ndarray  # (n, 3) document row, start, end
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
-    dense: object  # faiss.Index
-    lexical: object  # indexer.lexical.LexicalIndex
+    dense: Any  # faiss.Index (faiss has no type hints)
+    lexical: LexicalIndex
 
     def __post_init__(self):
         self.doc_row = {doc.id: row for row, doc in enumerate(self.documents)}

@@ -1,5 +1,14 @@
-"""Fixtures shared by the suite. Heavy things (the model, the real index) are built once
-per session; unit tests use tiny inline data and need neither."""
+"""Fixtures shared by the suite.
+
+Two worlds, so the quick edit loop (`make check`) stays quick:
+- **fast**: a tiny index of six real corpus documents, built with ``WordHashEmbedder``
+  (similarity = word overlap) in well under a second: ``tiny_index_dir``, ``tiny_index``,
+  ``tiny_assistant``. Pipeline, CLI and chat logic is tested here.
+- **slow**: the real model and the whole corpus, built once per session: ``embedder``,
+  ``index_dir``, ``index``, ``assistant``, ``chat_server``. A test that uses any of them is
+  marked ``slow`` automatically (as are browser and PostgreSQL tests); `make check` skips
+  them and `make test` runs everything.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +27,26 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCES = REPO.parent / "shared" / "sources"
 ARTIFACTS = REPO / "test-artifacts"
 REQUIRE_ALL = os.environ.get("DYSTONIA_REQUIRE_ALL_TESTS") == "1"
+FUZZ_SCALE = float(os.environ.get("DYSTONIA_FUZZ_SCALE", "1"))  # `make check` runs a tenth of the cases
+
+
+def examples(count: int) -> int:
+    """Hypothesis cases for a property: ``count`` in the full suite, fewer in the quick loop."""
+    return max(20, int(count * FUZZ_SCALE))
+
+
+REAL_FIXTURES = {"embedder", "index_dir", "index", "assistant", "chat_server"}
+TINY_CORPUS = ["medquad-dystonia/medlineplus-0000307-dystonia.md", "medquad-dystonia/gard-0002400-focal-dystonia.md",
+               "medquad-dystonia/ghr-0000116-benign-essential-blepharospasm.md",
+               "medquad-dystonia/medlineplus-0000119-botox.md", "medquad-dystonia/ninds-0000112-dystonias.md",
+               "seeds/massagetoday-focal-dystonia-massage.md"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if REAL_FIXTURES & set(item.fixturenames) or item.get_closest_marker("browser") \
+                or item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.slow)
 
 
 def need(condition: bool, reason: str) -> None:
@@ -26,6 +55,40 @@ def need(condition: bool, reason: str) -> None:
         if REQUIRE_ALL:
             pytest.fail(f"required for CI: {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def tiny_index_dir(tmp_path_factory) -> Path:
+    """Six real corpus documents, indexed with the word-hash stand-in model."""
+    import shutil
+
+    from indexer.build import build_index
+    from indexer.loading import load_corpus
+    from tests.helpers import WordHashEmbedder
+
+    folder = tmp_path_factory.mktemp("tiny")
+    for name in TINY_CORPUS:
+        target = folder / "corpus" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "corpus" / name, target)
+    out = folder / "index"
+    build_index(load_corpus(folder / "corpus"), out, WordHashEmbedder(), progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tiny_index_dir):
+    from indexer.store import load_index
+
+    return load_index(tiny_index_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_assistant(tiny_index):
+    from assistant.pipeline import Assistant
+    from tests.helpers import WordHashEmbedder
+
+    return Assistant(tiny_index, WordHashEmbedder())
 
 
 @pytest.fixture(scope="session")
@@ -66,18 +129,12 @@ def assistant(index, embedder):
     return Assistant(index, embedder)
 
 
-def free_port() -> int:
-    from benchmarks.loadtest import free_port as pick
-
-    return pick()
-
-
 def start_chat(index_dir: Path, feedback_db: str, log_path: Path, *extra: str):
     """A real `dystonia chat` process on a free local port; returns (process, url)."""
-    from benchmarks.loadtest import start_server
+    from chat.process import start_chat as start
 
     try:
-        return start_server(index_dir, feedback_db, log_path, *extra)
+        return start(index_dir, feedback_db, log_path, *extra)
     except RuntimeError as error:
         pytest.fail(str(error))
 
@@ -89,5 +146,6 @@ def chat_server(index_dir, tmp_path_factory):
     db = folder / "feedback.sqlite3"
     process, url = start_chat(index_dir, str(db), folder / "server.log")
     yield url, db
-    process.terminate()
-    process.wait(timeout=20)
+    from chat.process import stop
+
+    stop(process, timeout=20)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.text import terms
 from indexer.embedding import Embedder
 
 FRONT_MATTER = """---
@@ -57,6 +58,24 @@ class FakeEmbedder(Embedder):
         time.sleep(self.delay)
         rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8) for t in texts]
         return np.asarray(rows, dtype=np.float32) - 127.5
+
+
+class WordHashEmbedder(Embedder):
+    """A stand-in model for fast tests: each search term adds to one of 256 hashed
+    dimensions, so similarity is word overlap. Retrieval with it is crude but meaningful
+    ("focal dystonia" finds the focal dystonia page), and it costs microseconds, not a model."""
+
+    model_id = "test/word-hash-embedder"
+    dimension = 256
+
+    def embed_batch(self, texts):
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        vectors[:, 0] = 0.01  # no all-zero vector for a text without terms
+        for row, text in enumerate(texts):
+            for term in terms(text):
+                digest = hashlib.md5(term.encode()).digest()
+                vectors[row, 1 + digest[0] % (self.dimension - 1)] += 1.0 if digest[1] % 2 else -1.0
+        return vectors
 
 
 def make_pdf(lines: list[str]) -> bytes:

@@ -3,7 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.batch import invalid_record, parse_line
+from cli.batch import invalid_record, parse_line
+from tests.conftest import examples
 
 
 def test_good_line():
@@ -32,7 +33,7 @@ def test_an_invalid_record_keeps_the_id_and_question_it_could_read():
     assert (record["id"], record["question"], record["kind"], record["disclaimer"]) == ("q9", "hi", "invalid", None)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")))
 def test_fuzz_any_bytes_give_a_request_or_a_reason(raw):
     request, error = parse_line(raw, 1)

@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
+from common.errors import IndexCorrupt, IndexMissing, IndexStale, UsageError
 from indexer.build import BuildSettings, build_index, build_lock, is_current
-from indexer.errors import IndexCorrupt, IndexMissing, IndexStale, UsageError
 from indexer.loading import load_corpus
 from indexer.store import load_index
 from tests.conftest import REPO
@@ -109,10 +109,9 @@ def test_a_build_killed_half_way_leaves_the_previous_index_valid(small_corpus, t
 
 
 def test_one_build_at_a_time(tmp_path):
-    with build_lock(tmp_path / "index"):
-        with pytest.raises(UsageError, match="another build"):
-            with build_lock(tmp_path / "index"):
-                pass
+    with build_lock(tmp_path / "index"), pytest.raises(UsageError, match="another build"):
+        with build_lock(tmp_path / "index"):
+            pass
 
 
 def test_refuses_to_replace_a_folder_that_is_not_an_index(small_corpus, tmp_path):

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.chunking import ChunkingParams, chunk_document
+from tests.conftest import examples
 
 sentence = st.builds(
     lambda words, end: " ".join(words).capitalize() + end,
@@ -30,7 +31,7 @@ def covered_characters(text, chunks):
     return covered
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(document, params)
 def test_no_text_is_lost(text, p):
     _, chunks = chunk_document("doc", text, p)
@@ -44,7 +45,7 @@ def test_no_text_is_lost(text, p):
             assert covered[i] or text[i].isspace(), f"character {i} ({text[i]!r}) is in no chunk"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(document, params)
 def test_offsets_are_valid_and_chunks_are_exact_slices(text, p):
     sentences, chunks = chunk_document("doc", text, p)
@@ -56,7 +57,7 @@ def test_offsets_are_valid_and_chunks_are_exact_slices(text, p):
         assert sentences[chunk.last_sentence].end == chunk.end
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(document, params)
 def test_size_limit_is_kept_unless_a_single_sentence_is_longer(text, p):
     _, chunks = chunk_document("doc", text, p)
@@ -65,7 +66,7 @@ def test_size_limit_is_kept_unless_a_single_sentence_is_longer(text, p):
             assert chunk.end - chunk.start <= p.max_chars
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(document, params)
 def test_chunks_stay_inside_one_section_and_make_progress(text, p):
     sentences, chunks = chunk_document("doc", text, p)

@@ -9,26 +9,29 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from assistant.auth import check_password, load_users
-from assistant.cli import cli
-from assistant.feedback import Feedback, open_store
+from chat.auth import check_password, load_users
+from chat.feedback import Feedback, open_store
+from cli.main import cli
+from cli.options import World
 from indexer.build import build_index
 from indexer.loading import load_corpus
-from tests.conftest import REPO
-from tests.helpers import FakeEmbedder, write_doc
+from tests.conftest import REPO, TINY_CORPUS
+from tests.helpers import FakeEmbedder, WordHashEmbedder, write_doc
 
 HEAVY = {"torch", "gradio", "faiss", "sentence_transformers", "transformers"}
 
 
 def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    """The command in-process, with the word-hash stand-in model instead of the real one."""
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False,
+                              obj=World(embedder=WordHashEmbedder()))
 
 
 def test_help_lists_every_command_and_imports_nothing_heavy():
     result = run("--help")
     for command in ("index", "ask", "search", "chat", "eval", "feedback", "import", "auth"):
         assert command in result.output
-    probe = "import sys, assistant.cli; print(sorted(m for m in %r if m in sys.modules))" % HEAVY
+    probe = f"import sys, cli.main; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -60,9 +63,9 @@ def test_check_validates_without_building(tmp_path):
     assert not (tmp_path / "never").exists()
 
 
-def test_an_up_to_date_index_is_not_rebuilt(index_dir):
-    result = run("index", "--corpus", str(REPO / "corpus"), "--out", str(index_dir))
-    assert "is up to date (36 documents)" in result.output
+def test_an_up_to_date_index_is_not_rebuilt(tiny_index_dir):
+    result = run("index", "--corpus", str(tiny_index_dir.parent / "corpus"), "--out", str(tiny_index_dir))
+    assert f"is up to date ({len(TINY_CORPUS)} documents)" in result.output
 
 
 def test_a_missing_index_is_one_clear_line(tmp_path):
@@ -76,7 +79,8 @@ def test_ask_needs_a_question_or_a_batch():
     assert result.exit_code == 2 and "give either a QUESTION or --batch" in result.output
 
 
-def test_ask_json_and_batch_follow_the_documented_contract(index_dir, tmp_path):
+def test_ask_json_and_batch_follow_the_documented_contract(tiny_index_dir, tmp_path):
+    index_dir = tiny_index_dir
     single = json.loads(run("ask", "what is blepharospasm?", "--json", "--index", str(index_dir)).stdout)
     assert set(single) == {"id", "question", "kind", "answer", "citations", "disclaimer", "timings_ms"}
     assert set(single["citations"][0]) == {"n", "doc_id", "title", "publisher", "url", "quote"}
@@ -92,16 +96,15 @@ def test_ask_json_and_batch_follow_the_documented_contract(index_dir, tmp_path):
                       b'{"id": "q6", "question": "massage cautions?", "audience": "therapist"}\n')
     output = run("ask", "--batch", str(batch), "--index", str(index_dir)).stdout
     records = [json.loads(line) for line in output.splitlines()]
-    assert [r["kind"] for r in records] == ["answer", "invalid", "answer", "invalid", "invalid", "answer"]
+    assert [r["kind"] == "invalid" for r in records] == [False, True, False, True, True, False]
     assert [r["id"] for r in records] == ["q1", None, "q3", None, "q5", "q6"]
     assert "not valid JSON" in records[1]["error"] and "not valid UTF-8" in records[3]["error"]
     assert '"question" must be a string' in records[4]["error"]
-    assert all("error" not in r for r in records if r["kind"] != "invalid")
-    assert "blepharospasm" in records[2]["answer"].lower()
+    assert all("error" not in r and r["disclaimer"] for r in records if r["kind"] != "invalid")
 
 
-def test_search_shows_scores_and_ranks(index_dir):
-    output = run("search", "botox side effects", "--k", "3", "--index", str(index_dir)).output
+def test_search_shows_scores_and_ranks(tiny_index_dir):
+    output = run("search", "botox side effects", "--k", "3", "--index", str(tiny_index_dir)).output
     assert "dense (rank)" in output and "lexical (rank)" in output and "medlineplus-0000119-botox" in output
 
 
@@ -127,7 +130,7 @@ def test_auth_add_stores_only_a_hash(tmp_path):
 
 @pytest.mark.parametrize("content, message", [("nonsense\n", "expected 'username:pbkdf2_sha256"), ("", "no users")])
 def test_a_bad_auth_file_is_one_clear_line(tmp_path, content, message):
-    from indexer.errors import UsageError
+    from common.errors import UsageError
 
     path = tmp_path / "users"
     path.write_text(content)
@@ -135,7 +138,7 @@ def test_a_bad_auth_file_is_one_clear_line(tmp_path, content, message):
         load_users(path)
 
 
-def test_a_hostile_batch_gets_one_record_per_line_and_never_a_traceback(index_dir, tmp_path):
+def test_a_hostile_batch_gets_one_record_per_line_and_never_a_traceback(tiny_index_dir, tmp_path):
     lines = [
         json.dumps({"id": "huge", "question": "spasm " * 200_000}),
         json.dumps({"id": "nul", "question": "what is\u0000 dystonia?\u0007"}),
@@ -148,7 +151,8 @@ def test_a_hostile_batch_gets_one_record_per_line_and_never_a_traceback(index_di
     ]
     batch = tmp_path / "hostile.jsonl"
     batch.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + b"\xff\n")
-    result = CliRunner().invoke(cli, ["ask", "--batch", str(batch), "--index", str(index_dir)])
+    result = CliRunner().invoke(cli, ["ask", "--batch", str(batch), "--index", str(tiny_index_dir)],
+                                obj=World(embedder=WordHashEmbedder()))
     assert result.exit_code == 0 and "Traceback" not in result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in records] == ["huge", "nul", "rtl", "emoji", "script", "inject", "spanish", "markdown", None]
@@ -159,7 +163,8 @@ def test_a_hostile_batch_gets_one_record_per_line_and_never_a_traceback(index_di
     assert records[4]["kind"] == "answer" and "blepharospasm" in records[4]["answer"].lower()
 
 
-def test_a_single_oversized_question_is_a_clear_message(index_dir):
-    result = CliRunner().invoke(cli, ["ask", "x" * 1_000_000, "--index", str(index_dir)])
+def test_a_single_oversized_question_is_a_clear_message(tiny_index_dir):
+    result = CliRunner().invoke(cli, ["ask", "x" * 1_000_000, "--index", str(tiny_index_dir)],
+                                obj=World(embedder=WordHashEmbedder()))
     assert result.exit_code == 2 and "please keep it under 2,000 characters" in result.output
     assert "Traceback" not in result.output

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import cli
+from cli.main import cli
 from evals.run import load_gates
 
 

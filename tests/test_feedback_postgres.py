@@ -5,8 +5,9 @@ import threading
 
 import pytest
 
-from assistant.feedback import Feedback, PostgresStore, open_store
-from tests.conftest import free_port, need
+from chat.feedback import Feedback, PostgresStore, open_store
+from chat.process import free_port
+from tests.conftest import need
 from tests.postgres import TemporaryPostgres, binaries
 
 pytestmark = pytest.mark.postgres

@@ -10,14 +10,15 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chat_html import reply_html
 from assistant.pipeline import MAX_QUESTION_CHARS, clean, validate
 from assistant.reply import DISCLAIMER, KINDS, Reply
-from assistant.safety import COSMETIC, PERSONAL, RED_FLAGS, SELF_HARM, without_instructions
+from assistant.routing import COSMETIC, PERSONAL, RED_FLAGS, SELF_HARM, without_instructions
+from chat.html import reply_html
+from common.errors import CorpusError
 from evals.checks import citation_problems, unsupported_claims
 from indexer import extract
-from indexer.errors import CorpusError
 from indexer.loading import load_corpus
+from tests.conftest import examples
 
 HOSTILE = st.sampled_from([
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)", "[x](javascript:alert(1))",
@@ -26,7 +27,7 @@ HOSTILE = st.sampled_from([
     "%s%s%n", "../../etc/passwd", "what is dystonia?", "botox neck", "I can't breathe", "my dose of baclofen",
 ])
 QUESTIONS = st.lists(st.one_of(HOSTILE, st.text(max_size=60)), max_size=6).map("".join)
-CHEAP = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CHEAP = settings(max_examples=examples(3000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @CHEAP
@@ -56,7 +57,7 @@ def test_rendered_replies_never_contain_markup_from_the_input(question, kind):
     assert "<" not in escaped_tags.replace("&lt;", "")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(question=QUESTIONS, audience=st.sampled_from(["patient", "therapist"]),
        history=st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "x"]),
                                                "content": QUESTIONS}), max_size=3))
@@ -68,7 +69,7 @@ def test_the_whole_pipeline_answers_anything_safely(assistant, index, question, 
     assert unsupported_claims(reply) == []
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(st.binary(max_size=600))
 def test_extractors_turn_any_bytes_into_text_or_a_clear_problem(data):
     for extractor in (extract.extract_txt, extract.extract_html, extract.extract_pdf):
@@ -83,7 +84,7 @@ FRONT = st.lists(st.sampled_from(["id: a", "id: ", "title: T", "title: [", "publ
                                   "reviewed_on: soon", "extra: 1", ": :", "- list"]), max_size=9)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(front=FRONT, body=st.text(alphabet=string.printable + "é😀", max_size=200), fence=st.booleans())
 def test_loading_any_markdown_gives_documents_or_one_line_problems(tmp_path_factory, front, body, fence):
     folder = tmp_path_factory.mktemp("fuzz")

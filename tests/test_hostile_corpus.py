@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.chat_html import reply_html
 from assistant.pipeline import Assistant
+from chat.html import reply_html
 from indexer.build import build_index
 from indexer.loading import load_corpus
 from indexer.store import load_index

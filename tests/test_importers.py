@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from indexer.importers import cleaning
 from indexer.importers.medquad import clean_answer, tidy_question
-from tests.conftest import REPO, SOURCES, need
+from tests.conftest import REPO, SOURCES, examples, need
 
 
 def test_rerunning_the_converter_reproduces_the_corpus_byte_for_byte(tmp_path):
@@ -79,7 +79,7 @@ clean_prose = st.lists(st.sampled_from(["Dystonia causes spasms.", "Massage may 
                                         "- A list item", "## A heading"]), max_size=12).map("\n\n".join)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(clean_prose)
 def test_repairs_leave_clean_text_alone(text):
     repaired = cleaning.normalize_whitespace(text)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.errors import CorpusError
+from common.errors import CorpusError
 from indexer.loading import load_corpus
 from tests.helpers import encrypted_pdf, make_pdf, sidecar, write_doc
 

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from indexer.chunking import split_sentences
 from indexer.sentences import blocks, sentence_spans
+from tests.conftest import examples
 
 
 def sentences_of(text: str) -> list[str]:
@@ -54,7 +55,7 @@ def test_a_blank_line_always_ends_a_sentence():
 words = st.text(alphabet="abcdefghij .,!?;:'\"()-\n", min_size=0, max_size=300)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(words)
 def test_sentence_spans_cover_every_character_in_order(text):
     spans = sentence_spans(text)

@@ -1,4 +1,7 @@
-"""The chat's behaviour (what each event does), with the real assistant and a real SQLite store."""
+"""The chat's behaviour (what each event does), with a real SQLite store.
+
+Most tests use the tiny index and the word-hash stand-in model (fast); the one whose
+assertion depends on answer quality uses the real assistant (slow)."""
 
 import sqlite3
 from contextlib import closing
@@ -6,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.feedback import SQLiteStore, open_store
-from assistant.settings import Settings
-from assistant.web import NOT_SAVED, SAVED, Chat, create_app
-from indexer.errors import FeedbackError
+from chat.app import create_app
+from chat.feedback import SQLiteStore, open_store
+from chat.handlers import NOT_SAVED, SAVED, Chat
+from chat.settings import Settings
+from common.errors import FeedbackError
 
 
 @pytest.fixture
@@ -18,8 +22,8 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def chat(assistant, store):
-    return Chat(assistant, store, Settings(rate_limit=0))
+def chat(tiny_assistant, store):
+    return Chat(tiny_assistant, store, Settings(rate_limit=0))
 
 
 def rows(store):
@@ -54,7 +58,8 @@ def test_empty_and_oversized_questions_get_a_clear_message(chat):
     assert "please keep it under 2,000 characters" in messages[-1]["content"]
 
 
-def test_follow_ups_use_the_session_history(chat):
+def test_follow_ups_use_the_session_history(assistant, store):
+    chat = Chat(assistant, store, Settings(rate_limit=0))
     chat.respond("what is blepharospasm?", "patient", "s5")
     messages, _ = chat.respond("is it inherited?", "patient", "s5")
     assert "blepharospasm" in messages[-1]["content"].lower()
@@ -76,10 +81,10 @@ def test_nothing_is_stored_without_feedback(chat, store):
     assert rows(store) == []
 
 
-def test_a_broken_feedback_store_keeps_the_chat_answering(assistant, tmp_path):
+def test_a_broken_feedback_store_keeps_the_chat_answering(tiny_assistant, tmp_path):
     path = tmp_path / "feedback.sqlite3"
     store = SQLiteStore(path)
-    chat = Chat(assistant, store, Settings(rate_limit=0))
+    chat = Chat(tiny_assistant, store, Settings(rate_limit=0))
     path.unlink()
     path.mkdir()  # the database is now a folder: every write fails
     messages, _ = chat.respond("what is dystonia?", "patient", "s8")
@@ -99,8 +104,8 @@ def test_the_store_uses_write_ahead_logging(store):
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_rate_limit_per_session(assistant, store):
-    chat = Chat(assistant, store, Settings(rate_limit=2))
+def test_rate_limit_per_session(tiny_assistant, store):
+    chat = Chat(tiny_assistant, store, Settings(rate_limit=2))
     for _ in range(2):
         chat.respond("what is dystonia?", "patient", "busy")
     messages, _ = chat.respond("what is dystonia?", "patient", "busy")
@@ -138,9 +143,9 @@ class TinySQLiteStore(SQLiteStore):
         return connection
 
 
-def test_a_full_feedback_database_keeps_the_chat_answering(assistant, tmp_path):
+def test_a_full_feedback_database_keeps_the_chat_answering(tiny_assistant, tmp_path):
     store = TinySQLiteStore(tmp_path / "full.sqlite3")
-    chat = Chat(assistant, store, Settings(rate_limit=0))
+    chat = Chat(tiny_assistant, store, Settings(rate_limit=0))
     for number in range(3):
         chat.respond(f"what is dystonia? ({number})", "patient", "full")
     outcomes = {chat.rate_message(2 * n + 1, True, "full") for n in range(3)} | \

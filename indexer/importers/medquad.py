@@ -168,7 +168,10 @@ def import_tarball(tarball: Path, out_dir: Path, *, reviewed_on: str, limit: int
         members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.endswith(".xml")),
                          key=lambda m: m.name)
         for member in tqdm(members[:limit] if limit else members, desc="importing MedQuAD", unit="page"):
-            converted = convert(archive.extractfile(member).read(), collection="medquad",
+            handle = archive.extractfile(member)
+            if handle is None:
+                continue
+            converted = convert(handle.read(), collection="medquad",
                                 reviewed_on=reviewed_on, headings="types", fallback_id=Path(member.name).stem)
             if not converted or converted.meta["id"] in seen or converted.body in bodies:
                 continue

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from indexer.errors import UsageError
+from common.errors import UsageError
 
 ITERATIONS = 240_000
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")

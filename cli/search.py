@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 import click
 
 
-def run_search(query: str, *, k: int, index_dir: Path, model: str | None, mode: str, as_json: bool) -> None:
-    from assistant.retrieval import Retriever
-    from indexer.embedding import load_embedder
-    from indexer.store import load_index
-
-    embedder = load_embedder(model, threads=1)
-    index = load_index(index_dir, model_id=embedder.model_id, dimension=embedder.dimension)
-    hits = Retriever(index, mode=mode).search(query, embedder.embed_one(query), k=k, diversify=False)
+def run_search(assistant, query: str, *, k: int, as_json: bool) -> None:
+    """Print the top ``k`` chunks for ``query`` (no per-document diversification)."""
+    index, mode = assistant.index, assistant.retriever.mode
+    hits = assistant.retriever.search(query, assistant.embedder.embed_one(query), k=k, diversify=False)
     rows = [_row(rank, hit, index) for rank, hit in enumerate(hits, start=1)]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from indexer.errors import FeedbackError
+from common.errors import FeedbackError
 
 COLUMNS = ("id", "created_at", "rating", "comment", "kind", "audience", "question", "answer", "citations", "session")
 SCHEMA = """
@@ -52,7 +52,7 @@ class Feedback:
     citations: list[dict] = field(default_factory=list)
     comment: str | None = None
     session: str = ""
-    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     def row(self) -> tuple:
         record = asdict(self)

@@ -8,7 +8,7 @@ Two stages, so red flags never wait for retrieval:
 Each decision combines three signals, so it generalises beyond a keyword list:
 high-precision patterns for the unmistakable wordings; similarity of the question to
 labelled exemplars (``routing.yaml``) for paraphrases; and, for scope, how close the best
-retrieved passages are, with thresholds calibrated on the evaluation set. Text that tries
+retrieved passages are, with thresholds from ``tuning.toml``. Text that tries
 to instruct the assistant ("ignore previous instructions") has no effect on any of this:
 nothing here, or anywhere downstream, follows instructions found in text.
 """
@@ -18,12 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import yaml
 
-from assistant.vocabulary import ROUTING_FILE, Vocabulary
+from assistant.tuning import RoutingTuning
+from assistant.vocabulary import Vocabulary
 from indexer.embedding import Embedder
 
 _I = re.IGNORECASE
@@ -82,7 +81,7 @@ PERSONAL = [
     re.compile(rf"\b(increas|reduc|lower|rais|chang|adjust|stop|quit|taper|wean|start|double|skip|halv)\w*\s+(taking\s+)?"
                rf"(my|his|her)\s+(\w+\s+){{0,2}}{MEDICINE}", _I),
     re.compile(r"\b(wean|taper)\w*\s+(off|down)\b|\bcome off (my|the|his|her)\b", _I),
-    re.compile(rf"\b\d+(\.\d+)?\s?(mg|milligrams?|units?|ml|mcg)\b.{{0,60}}\b(for me|i'?m|my|too much|too little|enough)\b", _I),
+    re.compile(r"\b\d+(\.\d+)?\s?(mg|milligrams?|units?|ml|mcg)\b.{0,60}\b(for me|i'?m|my|too much|too little|enough)\b", _I),
 ]
 COSMETIC = re.compile(
     r"\b(wrinkles?|fine lines|forehead lines|frown lines|crow'?s feet|lips?|cosmetic|beauty|appearance|"
@@ -131,12 +130,15 @@ class Evidence:
 
 
 class Router:
-    def __init__(self, embedder: Embedder, vocabulary: Vocabulary | None = None, path: Path = ROUTING_FILE):
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        self.thresholds: dict[str, float] = config["thresholds"]
-        self.vocabulary = vocabulary or Vocabulary.load(path)
-        self.labels, texts = [], []
-        for label, examples in config["exemplars"].items():
+    """Built once per process: embeds the exemplars (``routing.yaml``) with the shared model."""
+
+    def __init__(self, embedder: Embedder, vocabulary: Vocabulary, exemplars: dict[str, list[str]],
+                 tuning: RoutingTuning):
+        self.tuning = tuning
+        self.vocabulary = vocabulary
+        self.labels: list[str] = []
+        texts: list[str] = []
+        for label, examples in exemplars.items():
             self.labels += [label] * len(examples)
             texts += examples
         self.exemplars = embedder.embed(texts)
@@ -154,7 +156,7 @@ class Router:
     def _nearest(self, scores: dict[str, float], label: str) -> tuple[bool, float]:
         """Does ``label`` win: above its floor and clearly ahead of every other class?"""
         runner_up = max(v for k, v in scores.items() if k != label)
-        wins = scores[label] >= self.thresholds[label] and scores[label] - runner_up >= self.thresholds["margin"]
+        wins = scores[label] >= self.tuning.floor(label) and scores[label] - runner_up >= self.tuning.margin
         return wins, scores[label]
 
     def urgent(self, question: str, vector: np.ndarray) -> Route | None:
@@ -180,8 +182,8 @@ class Router:
 
     def scope(self, question: str, query: str, vector: np.ndarray, evidence: Evidence) -> Route:
         """Out of scope, no evidence, or answer, for a question that is not urgent."""
-        t = self.thresholds
-        in_domain = bool(self.vocabulary.topics(query)) or evidence.dense_top >= t["in_domain_dense"]
+        t = self.tuning
+        in_domain = bool(self.vocabulary.topics(query)) or evidence.dense_top >= t.in_domain_dense
         scores = self.class_scores(vector)
         near_oos, oos = self._nearest(scores, "out_of_scope")
         if not in_domain:
@@ -192,13 +194,13 @@ class Router:
             return Route("out_of_scope", f"close to out-of-scope exemplars ({oos:.2f})")
         if COST_OR_ACCESS.search(question):
             return Route("no_evidence", "asks about cost or access, which the sources do not cover")
-        if evidence.sentence_top < t["unsupported_unless_sentence"] and (unsupported := evidence.unsupported_terms()):
+        if evidence.sentence_top < t.unsupported_unless_sentence and (unsupported := evidence.unsupported_terms()):
             return Route("no_evidence", f"sources never mention {', '.join(unsupported)} "
                                         f"(best sentence {evidence.sentence_top:.2f})")
         near_none, none = self._nearest(scores, "no_evidence")
         if near_none:
             return Route("no_evidence", f"close to no-evidence exemplars ({none:.2f})")
-        if evidence.dense_top < t["evidence_dense"] and evidence.sentence_top < t["evidence_sentence"]:
+        if evidence.dense_top < t.evidence_dense and evidence.sentence_top < t.evidence_sentence:
             return Route("no_evidence", f"weak evidence (passage {evidence.dense_top:.2f}, "
                                         f"sentence {evidence.sentence_top:.2f})")
         return Route("answer", f"in scope with evidence (passage {evidence.dense_top:.2f}, "

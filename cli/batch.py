@@ -14,7 +14,7 @@ from typing import TextIO
 
 from assistant.pipeline import Assistant
 from assistant.reply import AUDIENCES
-from indexer.errors import UsageError
+from common.errors import UsageError
 
 
 def read_lines(path: Path) -> list[bytes]:
@@ -70,8 +70,8 @@ def invalid_record(request: dict | None, error: str) -> dict:
 
 def answer_line(assistant: Assistant, raw: bytes, number: int) -> dict:
     request, error = parse_line(raw, number)
-    if error:
-        return invalid_record(request, error)
+    if error or request is None:
+        return invalid_record(request, error or f"line {number} is empty")
     reply = assistant.ask(request["question"], history=request.get("history", []),
                           audience=request.get("audience", "patient"))
     return reply.to_dict(question_id=request.get("id"))

@@ -15,19 +15,18 @@ from assistant.reply import Citation, Reply
 from indexer.store import Index
 
 CONTEXT_CHARS = 350
-ALERT = {"emergency": "Emergency", "personal_advice": "Please ask your clinician",
-         "out_of_scope": "Outside what I cover", "no_evidence": "The sources don't say"}
 
 
-def reply_html(reply: Reply, index: Index) -> str:
+def reply_html(reply: Reply, index: Index | None) -> str:
     if reply.kind == "invalid":
         return f"<div class='reply reply-invalid'><p>{escape(_sentence_case(reply.error or ''))}.</p></div>"
     citations = {c.n: c for c in reply.citations}
     body = "".join(_block(block, citations, index) for block in reply.answer.split("\n\n") if block.strip())
-    if reply.kind == "emergency":
-        body = f"<div class='emergency' role='alert'><p class='alert-title'>⚠ {ALERT['emergency']}</p>{body}</div>"
-    elif reply.kind in ALERT:
-        body = f"<p class='kind-title'>{ALERT[reply.kind]}</p>{body}"
+    info = reply.info
+    if info.alert == "alarm":
+        body = f"<div class='emergency' role='alert'><p class='alert-title'>⚠ {escape(info.title)}</p>{body}</div>"
+    elif info.alert == "notice":
+        body = f"<p class='kind-title'>{escape(info.title)}</p>{body}"
     sources = _sources(reply.citations)
     return (f"<div class='reply reply-{reply.kind}'>{body}{sources}"
             f"<p class='disclaimer'>{escape(reply.disclaimer or '')}</p></div>")
@@ -37,7 +36,7 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _block(block: str, citations: dict[int, Citation], index: Index) -> str:
+def _block(block: str, citations: dict[int, Citation], index: Index | None) -> str:
     lines = block.split("\n")
     if all(line.startswith("- ") for line in lines[1:]) and len(lines) > 1:
         items = "".join(f"<li>{_inline(line[2:], citations, index)}</li>" for line in lines[1:])
@@ -45,7 +44,7 @@ def _block(block: str, citations: dict[int, Citation], index: Index) -> str:
     return f"<div class='para'>{_inline(' '.join(lines), citations, index)}</div>"
 
 
-def _inline(text: str, citations: dict[int, Citation], index: Index) -> str:
+def _inline(text: str, citations: dict[int, Citation], index: Index | None) -> str:
     parts = re.split(r"\[(\d+)\]", text)
     out = [escape(parts[0])]
     for number, tail in zip(parts[1::2], parts[2::2]):
@@ -55,7 +54,7 @@ def _inline(text: str, citations: dict[int, Citation], index: Index) -> str:
     return "".join(out)
 
 
-def _marker(c: Citation, index: Index) -> str:
+def _marker(c: Citation, index: Index | None) -> str:
     dates = " · ".join(filter(None, [f"published {c.published}" if c.published else "",
                                       f"reviewed {c.reviewed_on}" if c.reviewed_on else ""]))
     section = f"<span class='section'>Section: {escape(' › '.join(c.section))}</span>" if c.section else ""
@@ -65,9 +64,9 @@ def _marker(c: Citation, index: Index) -> str:
             f"{section}<p class='context'>{_highlighted(c, index)}</p></div></details>")
 
 
-def _highlighted(c: Citation, index: Index) -> str:
+def _highlighted(c: Citation, index: Index | None) -> str:
     """The quote with its surrounding paragraph, the quote itself marked."""
-    text = index.document(c.doc_id).text if c.doc_id in index.doc_row else c.quote
+    text = index.document(c.doc_id).text if index is not None and c.doc_id in index.doc_row else c.quote
     if text[c.start:c.end] != c.quote:
         return f"<mark>{escape(c.quote)}</mark>"
     start = max(text.rfind("\n\n", 0, c.start) + 2, c.start - CONTEXT_CHARS, 0)
