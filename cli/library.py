@@ -51,12 +51,16 @@ def import_():
 @import_.command("sources")
 @click.option("--sources", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default="../shared/sources", show_default=True, help="The raw source folder.")
+@click.option("--dataset", type=click.Path(dir_okay=False, path_type=Path),
+              default="../shared/datasets/medquad-answered.tar.gz", show_default=True,
+              help="The MedQuAD data set, for selected pages not in the source folder.")
 @click.option("--out", type=click.Path(path_type=Path), default="corpus", show_default=True)
-def import_sources_command(sources: Path, out: Path):
-    """Rebuild corpus/ from the seed pages and MedQuAD dystonia pages (byte-for-byte reproducible)."""
+def import_sources_command(sources: Path, dataset: Path, out: Path):
+    """Rebuild corpus/ from the seed pages (indexer/importers/seeds.yaml) and the NIH pages
+    selected in indexer/importers/medquad.yaml, byte-for-byte reproducibly."""
     from indexer.importers.sources import import_sources
 
-    written = import_sources(sources, out)
+    written = import_sources(sources, out, dataset)
     click.echo(f"wrote {len(written)} documents under {out}")
 
 

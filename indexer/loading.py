@@ -62,6 +62,7 @@ def load_corpus(folder: str | Path) -> Corpus:
     problems = _Problems()
     documents = [doc for path in _document_files(root, problems) if (doc := _load_one(path, problems))]
     _check_collection(documents, problems)
+    _check_subjects(documents, problems)
     if not documents and not problems.errors:
         problems.error(root, "no documents found; add .md files with front matter (see corpus/README.md)")
     if problems.errors:
@@ -185,6 +186,27 @@ def _field_line(path: Path, field_name: str) -> int | None:
         if re.match(rf"{re.escape(field_name)}\s*:", line):
             return number
     return 1
+
+
+def _check_subjects(documents: list[Document], problems: _Problems) -> None:
+    """A subject means one thing across the library: the same kind, the same broader condition,
+    and a broader condition that the library knows."""
+    seen: dict[str, tuple[str, str | None, str]] = {}
+    for doc in documents:
+        for subject in doc.subjects:
+            kind_of = subject.kind_of
+            first = seen.setdefault(subject.name, (subject.kind, kind_of, doc.source_path))
+            if first[0] != subject.kind or (kind_of and first[1] and first[1] != kind_of):
+                problems.error(Path(doc.source_path), f"subject '{subject.name}' is a {subject.kind}"
+                               f"{' (a kind of ' + kind_of + ')' if kind_of else ''} here but not in "
+                               f"{first[2]}; make them agree", _field_line(Path(doc.source_path), "subjects"))
+    conditions = {name for name, (kind, _, _) in seen.items() if kind == "condition"}
+    for doc in documents:
+        for subject in doc.subjects:
+            if subject.kind_of and subject.kind_of not in conditions:
+                problems.error(Path(doc.source_path), f"subject '{subject.name}' is a kind of '{subject.kind_of}', "
+                               "which no document lists as a condition; fix the name or add that subject",
+                               _field_line(Path(doc.source_path), "subjects"))
 
 
 def _check_collection(documents: list[Document], problems: _Problems) -> None:

@@ -1,10 +1,10 @@
 """The index on disk: a versioned folder of plain files, and loading it back safely.
 
-Layout (``FORMAT_VERSION`` 1)::
+Layout (``FORMAT_VERSION`` 2)::
 
     manifest.json         format, model, chunking, dense/lexical settings, documents + hashes,
                           counts, build time, and the size of every other file
-    documents.jsonl       one document per line: metadata and cleaned text (quotes come from here)
+    documents.jsonl       one document per line: metadata, subjects and cleaned text (quotes come from here)
     chunks.jsonl          one chunk per line: document, section path, offsets, sentence range
     sentences.npy         int64 (n, 3): document row, start, end
     chunk_vectors.npy     float32 (chunks, dim), L2-normalised
@@ -32,10 +32,10 @@ from common.errors import REBUILD_HINT, IndexCorrupt, IndexMissing, IndexStale
 if TYPE_CHECKING:
     from indexer.lexical import LexicalIndex
 from indexer.chunking import ALGORITHM_VERSION, Chunk
-from indexer.documents import Document
+from indexer.documents import Document, Subject
 
 FORMAT_NAME = "dystonia-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 EMBEDDING_INPUT_VERSION = 1
 DEFAULT_INDEX_DIR = "var/index"
 DATA_FILES = ("documents.jsonl", "chunks.jsonl", "sentences.npy", "chunk_vectors.npy",
@@ -168,7 +168,8 @@ def _lines(file: Path):
 
 
 def _document(record: dict) -> Document:
-    return Document(**record)
+    subjects = tuple(Subject.from_record(s) for s in record.get("subjects", ()))
+    return Document(**{**record, "subjects": subjects})
 
 
 def _chunk(record: dict) -> Chunk:

@@ -20,6 +20,8 @@ url: https://example.org/{id}
 license: CC BY 4.0
 collection: tests
 reviewed_on: 2026-11-21
+subjects:
+- condition: dystonia
 ---
 
 """
@@ -36,7 +38,8 @@ def sidecar(path: Path, doc_id: str, **overrides) -> Path:
     fields = {"id": doc_id, "title": "A leaflet", "publisher": "Test Publisher", "url": f"https://example.org/{doc_id}",
               "license": "CC BY 4.0", "collection": "tests", "reviewed_on": "2026-11-21", **overrides}
     meta = Path(str(path) + ".yml")
-    meta.write_text("".join(f"{k}: {v}\n" for k, v in fields.items() if v is not None), encoding="utf-8")
+    meta.write_text("".join(f"{k}: {v}\n" for k, v in fields.items() if v is not None) +
+                    "subjects:\n- condition: dystonia\n", encoding="utf-8")
     return meta
 
 

@@ -2,6 +2,7 @@
 
 import filecmp
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ def test_rerunning_the_converter_reproduces_the_corpus_byte_for_byte(tmp_path):
     need(SOURCES.is_dir(), f"raw sources not found at {SOURCES}")
     from indexer.importers.sources import import_sources
 
-    import_sources(SOURCES, tmp_path)
+    import_sources(SOURCES, tmp_path, SOURCES.parent / "datasets" / "medquad-answered.tar.gz")
     committed = sorted(p.relative_to(REPO / "corpus") for p in (REPO / "corpus").rglob("*")
                        if p.is_file() and p.name != "README.md")
     produced = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
@@ -87,3 +88,35 @@ def test_repairs_leave_clean_text_alone(text):
                    cleaning.decode_entities, cleaning.separate_paragraphs):
         repaired = repair(repaired)
     assert cleaning.normalize_whitespace(repaired) == cleaning.normalize_whitespace(text)
+
+
+def test_the_selection_names_the_thirteen_added_pages_and_not_meige_disease():
+    from indexer.importers.selection import load_selection
+
+    _, pages = load_selection()
+    names = {p.page for p in pages}
+    added = {"6_NINDS_QA/0000097", "6_NINDS_QA/0000271", "6_NINDS_QA/0000158", "6_NINDS_QA/0000264",
+             "6_NINDS_QA/0000142", "4_MPlus_Health_Topics_QA/0000912", "3_GHR_QA/0000363", "3_GHR_QA/0000364",
+             "3_GHR_QA/0000274", "3_GHR_QA/0000496", "3_GHR_QA/0000301", "2_GARD_QA/0003521", "2_GARD_QA/0004706"}
+    assert added <= names and len(names) == 44
+    assert "3_GHR_QA/0000644" not in names  # "Meige disease" is hereditary lymphoedema, not Meige syndrome
+    assert all(p.why and p.subjects for p in pages)
+
+
+def test_a_page_without_answers_is_refused_with_one_line_and_nothing_is_written(tmp_path):
+    from common.errors import UsageError
+    from indexer.importers.selection import import_selection
+
+    need(SOURCES.is_dir(), f"raw sources not found at {SOURCES}")
+    spec = tmp_path / "selection.yaml"
+    spec.write_text("collection: test\nreviewed_on: 2026-11-22\npages:\n"
+                    "  - page: 3_GHR_QA/0000971\n    why: good page\n    subjects: [{condition: dystonia}]\n"
+                    "  - page: 10_MPlus_ADAM_QA/0000001\n    why: an encyclopedia page\n"
+                    "    subjects: [{condition: torticollis}]\n")
+    out = tmp_path / "out"
+    with pytest.raises(UsageError) as refused:
+        import_selection(SOURCES / "medquad-dystonia", SOURCES.parent / "datasets" / "medquad-answered.tar.gz",
+                         out, spec)
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("10_MPlus_ADAM_QA/0000001: not in") and "copyright" in lines[1]
+    assert not out.exists()

@@ -31,7 +31,7 @@ def test_a_good_corpus_loads_with_provenance(tmp_path):
 
 
 def test_the_real_corpus_is_valid_and_complete(corpus):
-    assert len(corpus.documents) == 36
+    assert len(corpus.documents) == 49
     assert corpus.warnings == []
     collections = {d.collection for d in corpus.documents}
     assert collections == {"seeds", "medquad-dystonia"}
@@ -171,3 +171,42 @@ def test_html_is_read_as_text_without_scripts(tmp_path):
 
 def test_missing_folder(tmp_path):
     assert "corpus folder not found" in only_problem(tmp_path / "nope")
+
+
+def test_a_document_without_subjects_is_refused_with_the_format_to_use(tmp_path):
+    path = write_doc(tmp_path, "page", GOOD_BODY)
+    path.write_text(path.read_text().replace("subjects:\n- condition: dystonia\n", ""))
+    message = only_problem(tmp_path)
+    assert "'subjects' is missing" in message and str(path) in message
+
+
+@pytest.mark.parametrize("subjects, expected", [
+    ("subjects: []\n", "non-empty list"),
+    ("subjects:\n- dystonia\n", "not in the known format"),
+    ("subjects:\n- illness: dystonia\n", "not in the known format"),
+    ("subjects:\n- condition: Dystonia\n", "'Dystonia' is not a subject name"),
+    ("subjects:\n- condition: dystonia\n  aliases: wry neck\n", "aliases must be a list"),
+])
+def test_subjects_in_an_unknown_format_are_refused_on_their_line(tmp_path, subjects, expected):
+    path = write_doc(tmp_path, "page", GOOD_BODY)
+    path.write_text(path.read_text().replace("subjects:\n- condition: dystonia\n", subjects))
+    message = only_problem(tmp_path)
+    assert expected in message and message.startswith(f"{path}:9:"), message
+
+
+def test_a_subject_means_the_same_thing_in_every_document(tmp_path):
+    write_doc(tmp_path, "one", GOOD_BODY)
+    two = write_doc(tmp_path, "two", "Botox is a treatment.\n")
+    two.write_text(two.read_text().replace("- condition: dystonia", "- treatment: dystonia"))
+    three = write_doc(tmp_path, "three", "Neck dystonia.\n")
+    three.write_text(three.read_text().replace("- condition: dystonia", "- condition: neck\n  kind_of: unknown thing"))
+    found = problems(tmp_path)
+    assert any("two.md" in p and "'dystonia' is a treatment" in p for p in found)
+    assert any("three.md" in p and "no document lists as a condition" in p for p in found)
+
+
+def test_subjects_are_loaded_main_subject_first(corpus):
+    doc = next(d for d in corpus.documents if d.id == "ghr-0000971-task-specific-focal-dystonia")
+    assert doc.subjects[0].name == "task-specific focal dystonia" and doc.subjects[0].kind == "condition"
+    assert "writer's cramp" in {s.name for s in doc.subjects}
+    assert all(d.subjects for d in corpus.documents)

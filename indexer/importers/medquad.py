@@ -146,19 +146,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].rstrip("-")
 
 
-def import_folder(xml_dir: Path, out_dir: Path, *, collection: str, reviewed_on: str) -> list[Path]:
-    """The dystonia subset: every ``*.xml`` in ``xml_dir``, plus its licence file."""
-    written = []
-    for path in sorted(Path(xml_dir).glob("*.xml")):
-        converted = convert(path.read_bytes(), collection=collection, reviewed_on=reviewed_on)
-        if converted:
-            written.append(write_document(converted.meta, converted.body, Path(out_dir)))
-    licence = Path(xml_dir) / "LICENSE.txt"
-    if licence.exists():
-        (Path(out_dir) / "LICENSE.txt").write_bytes(licence.read_bytes())
-    return written
-
-
 def import_tarball(tarball: Path, out_dir: Path, *, reviewed_on: str, limit: int | None = None) -> int:
     """The full MedQuAD data set (benchmarks): question-type headings, one folder per site."""
     count = 0

@@ -45,6 +45,6 @@ def import_seeds(seeds_dir: Path, out_dir: Path) -> list[Path]:
     for page in spec["documents"]:
         raw = (Path(seeds_dir) / page["file"]).read_text(encoding="utf-8")
         meta = {key: page.get(key) for key in METADATA_KEYS}
-        meta.update(collection=spec["collection"], reviewed_on=spec["reviewed_on"])
+        meta.update(collection=spec["collection"], reviewed_on=spec["reviewed_on"], subjects=page["subjects"])
         written.append(write_document(meta, clean_seed(raw, page), Path(out_dir)))
     return written
