@@ -1,286 +1,283 @@
-"""Compose a short answer from the sources' own sentences, with a citation for each.
+"""Compose the answer from the sources' own sentences: answer first, on the subject asked.
 
-No language model: the answer is made of sentences taken verbatim from retrieved passages
-(at most a leading connective such as "However," is trimmed, which does not change their
-meaning). Nothing is added but fixed framing text chosen by the pipeline.
+No language model: every sentence is verbatim from a library document (at most a leading
+"However," is trimmed), and nothing is added but fixed framing text. The answer is built as
+``Segment`` records (``assistant.reply``):
 
-How sentences are chosen:
-- candidates are the sentences of the retrieved chunks, minus ones that cannot stand alone
-  (list lead-ins ending in ':', questions, link lists, first-person anecdotes);
-- each is scored by similarity to the question (its passage-aware vector from the index),
-  by the share of the question's rarer words it contains, and by its chunk's rank;
-- the best are taken until the answer reaches its target length; a sentence saying the same
-  thing as one already taken (from another source) adds its citation instead of repeating;
-- they are ordered by source, then by position in the source, so each source's sentences
-  read in their original order.
+1. **lead**: the sentence most likely to answer the question (``Evidence.lead``), about the
+   subject asked, so the first line answers what was asked;
+2. **support**: a few more sentences on the same subject, most relevant first, plainer ones
+   preferred when relevance is close, within the audience's word budget;
+3. **subtype** notes, for a general question only: a fact about one specific form is shown
+   with fixed framing naming it ("In dopa-responsive dystonia: ..."), never passed off as
+   true of all dystonia; a sentence about another disorder is never used;
+4. when the library has nothing that answers the question itself, a **gap** statement first
+   ("The sources don't say whether cervical dystonia is inherited."), then, clearly
+   framed, what they say that is close;
+5. for therapists, **cautions** for hands-on work relevant to the subject, or a plain
+   statement that the sources give none.
 
+A sentence that leans on the one before it ("It", "This condition") appears only right
+after that sentence, in the same citation run, or when its section heading names what it
+refers to and the framing says it ("About myoclonus-dystonia: This condition is...").
 A citation covers a run of consecutive sentences of one document; its quote is exactly
-``document.text[start:end]`` for that run, so it can be located and highlighted.
+``document.text[start:end]``.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.conversation import QUESTION_WORDS
-from assistant.reply import AUDIENCE_TABLE, Citation
-from assistant.retrieval import Hit
+from assistant import reply as texts
+from assistant.annotations import Annotations
+from assistant.cautions import Caution
+from assistant.evidence import Candidate, Evidence
+from assistant.query import Query
+from assistant.reply import AUDIENCE_TABLE, Citation, Run, Segment, answer_text
+from assistant.subjects import GENERAL, Catalogue
 from assistant.tuning import ComposeTuning
-from common.text import stem, terms
+from common.text import terms
 from indexer.store import Index
-
-CONNECTIVE = re.compile(
-    r"^(However|Additionally|Moreover|Furthermore|In addition|Also|So|Therefore|Thus|In conclusion|"
-    r"Unfortunately|Generally speaking|Currently|For example|For instance|Instead|Similarly|Overall),\s+")
-ANAPHORIC_START = re.compile(r"^(It|Its|This|These|They|Their|He|She|Such|That|Those|Both|The latter)\b")
-LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here)\b", re.I)
-LINK_ITEM = re.compile(r"^[A-Z][\w .,'&()/-]{2,70}: [A-Z][^.]*$")
-FIRST_PERSON = re.compile(r"\bI\b|\bI'(m|ve|d)\b")
-CAUTION = re.compile(
-    r"\b(may|can|could|might) (make|worsen|aggravate|exacerbate|trigger)\b|\bworse\b|\bavoid\w*|contraindicat|"
-    r"\bcaution|\bshould not\b|\bmust not\b|not (be )?(suitable|appropriate)|not always appropriate|"
-    r"inappropriate|\bimportant (that|to)\b|\bseek\b|\brefer(ral|red)?\b|detrimental|guidance from an expert|"
-    r"\baggravate|\bdiscuss with\b", re.I)
-GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
-DEFINITION_QUESTION = re.compile(r"^\s*(what|whats|what's)\s+(is|are)\b|\bmeaning\b|\bwhat does .{1,40} mean\b|"
-                                 r"\bdefin", re.I)
-DEFINITION = re.compile(r"^(?P<subject>([\w'’-]+\s+){0,6}?)(is|are)\s+(a|an|the|one|any|movement|neurological|"
-                        r"characteri[sz]ed)\b", re.I)
-TARGET = re.compile(r"\b(?:what|whats|what's)\s+(?:is|are)\s+(?:a |an |the )?(?P<target>[^?.,;]{2,60})", re.I)
-QUOTED_READER = re.compile(r"^(Question|Q|Reader question)\s*:", re.I)
-
-
-@dataclass
-class Sentence:
-    row: int
-    doc_row: int
-    start: int
-    end: int
-    text: str
-    hit_rank: int
-    similarity: float = 0.0
-    score: float = 0.0
-    also: list[Sentence] = field(default_factory=list)  # same fact in other sources
-
-    @property
-    def shown(self) -> str:
-        trimmed = CONNECTIVE.sub("", self.text)
-        return trimmed[:1].upper() + trimmed[1:] if trimmed != self.text else self.text
-
-    @property
-    def words(self) -> int:
-        return len(self.shown.split())
 
 
 @dataclass(frozen=True)
 class Composition:
-    text: str
+    segments: tuple[Segment, ...]
     citations: tuple[Citation, ...]
+
+    @property
+    def text(self) -> str:
+        return answer_text(self.segments)
 
 
 class Composer:
-    def __init__(self, index: Index, tuning: ComposeTuning):
-        self.index, self.tuning = index, tuning
+    def __init__(self, index: Index, annotations: Annotations, catalogue: Catalogue, cautions: list[Caution],
+                 tuning: ComposeTuning):
+        self.index, self.annotations, self.catalogue = index, annotations, catalogue
+        self.cautions, self.tuning = cautions, tuning
 
-    def candidates(self, query: str, vector: np.ndarray, hits: list[Hit], topic: str = "") -> list[Sentence]:
-        """Scored stand-alone sentences of the hits, best first."""
-        weights = self._term_weights(query)
-        on_topic = self._on_topic_documents(topic, hits)
-        definition = _definition_target(query) if DEFINITION_QUESTION.search(query) else None
-        seen, pool = set(), []
-        for rank, hit in enumerate(hits):
-            for row in range(hit.chunk.first_sentence, hit.chunk.last_sentence + 1):
-                if row in seen:
-                    continue
-                seen.add(row)
-                sentence = self._sentence(row, rank)
-                if _stands_alone(sentence.text) and not self._in_quoted_question(sentence):
-                    scored = self._scored(sentence, vector, weights, definition)
-                    scored.score += self.tuning.on_topic * (sentence.doc_row in on_topic)
-                    pool.append(scored)
-        return sorted(pool, key=lambda s: (-s.score, s.row))
+    def fixed(self, kind: str, *, crisis: bool = False) -> Composition:
+        """The reply of a kind whose text is fixed (emergency, out of scope, no evidence)."""
+        if kind == "emergency":
+            parts = [texts.CRISIS_GUIDANCE, texts.EMERGENCY_GUIDANCE] if crisis else [texts.EMERGENCY_GUIDANCE]
+        else:
+            parts = [texts.KIND_TABLE[kind].fixed_text]
+        return Composition(tuple(Segment("notice", p) for p in parts), ())
 
-    def best_similarity(self, vector: np.ndarray, hits: list[Hit]) -> float:
-        rows = [r for h in hits for r in range(h.chunk.first_sentence, h.chunk.last_sentence + 1)]
-        return float((self.index.sentence_vectors[rows] @ vector).max()) if rows else 0.0
+    def compose(self, query: Query, kind: str, evidence: Evidence) -> Composition:
+        """An answer (or, for personal advice, the clinician notice and then general information)."""
+        citations = _Citations(self.index)
+        segments: list[Segment] = []
+        unmentioned = evidence.unmentioned() if kind == "answer" else ()
+        if kind == "personal_advice":
+            segments.append(Segment("notice", texts.PERSONAL_ADVICE_LEAD))
+        body = self._body(query, evidence, citations, unmentioned)
+        if body and kind == "personal_advice":
+            segments.append(Segment("notice", texts.GENERAL_INFO_LEAD))
+        segments += body
+        heading = AUDIENCE_TABLE[query.audience].caution_heading
+        if heading and kind == "answer":
+            segments.append(self._cautions(query, heading, segments, citations))
+        return Composition(tuple(segments), citations.all())
 
-    def compose(self, query: str, vector: np.ndarray, hits: list[Hit], *, audience: str = "patient",
-                lead: str = "", topic: str = "") -> Composition:
-        """``topic``: what earlier turns were about, for a follow-up; its sources are preferred."""
-        pool = self.candidates(query, vector, hits, topic)
-        heading = AUDIENCE_TABLE[audience].caution_heading
-        cautions = self._pick_cautions(pool) if heading else []
-        taken = {c.row for c in cautions}
-        main = self._select([s for s in pool if s.row not in taken])
-        citations: list[Citation] = []
-        body = self._render(self._ordered(main), citations)
-        if cautions:
-            items = [self._render([c], citations) for c in self._ordered(cautions)]
-            body += f"\n\n{heading}\n" + "\n".join(f"- {item}" for item in items)
-        text = f"{lead}\n\n{body}".strip() if body else lead
-        return Composition(text, tuple(citations))
+    def _body(self, query: Query, evidence: Evidence, citations: _Citations,
+              unmentioned: tuple[str, ...]) -> list[Segment]:
+        budget = self._budget(query)
+        if unmentioned:
+            notice = texts.NOT_MENTIONED_LEAD.format(words=" or ".join(unmentioned))
+            opening = [Segment("notice", notice if evidence.lead else notice.split(". ")[0] + ".")]
+        elif evidence.lead is None:
+            opening = [Segment("gap", texts.gap_text(query.facet, query.subject.condition, query.subject.treatment))]
+        else:
+            opening = []
+        if evidence.lead is None:
+            return opening + self._close(query, evidence, citations, budget)
+        chosen = self._supporting(query, evidence, budget)
+        runs = self._runs(chosen, citations)
+        segments = opening + [Segment("lead", self._lead_framing(evidence.lead), runs[:1])]
+        if len(runs) > 1:
+            segments.append(Segment("support", "", tuple(runs[1:])))
+        used = sum(c.info.words for c in chosen)
+        return segments + self._notes(query, evidence, citations, budget - used, {c.row for c in chosen})
 
-    def _term_weights(self, query: str) -> dict[str, float]:
-        wanted = [t for t in dict.fromkeys(terms(query)) if t not in GENERIC_STEMS]
-        return {t: self.index.lexical.idf(t) for t in wanted}
+    @staticmethod
+    def _lead_framing(lead: Candidate) -> str:
+        """Says what the first sentence is about when it does not say it: the subject an opening
+        "This condition..." refers to, or the broader condition a general statement is about."""
+        info = lead.info
+        if info.anaphoric:
+            return texts.ABOUT_LABEL.format(subject=info.condition)
+        return texts.BROADER_LABEL.format(subject=info.condition) if lead.relation == "broader" else ""
 
-    def _sentence(self, row: int, rank: int) -> Sentence:
-        doc_row, start, end = (int(x) for x in self.index.sentences[row])
-        return Sentence(row, doc_row, start, end, self.index.documents[doc_row].text[start:end], rank)
+    def _budget(self, query: Query) -> int:
+        return self.tuning.max_words_therapist if query.audience == "therapist" else self.tuning.max_words_patient
 
-    def _on_topic_documents(self, topic: str, hits: list[Hit]) -> set[int]:
-        """Documents among the hits whose title or section names every word of the topic."""
-        wanted = set(terms(topic)) - GENERIC_STEMS
-        if not wanted:
-            return set()
-        rows = set()
-        for hit in hits:
-            doc_row = self.index.doc_row[hit.chunk.doc_id]
-            heading = self.index.documents[doc_row].title + " " + " ".join(hit.chunk.section)
-            if wanted <= set(terms(heading)):
-                rows.add(doc_row)
-        return rows
-
-    def _in_quoted_question(self, sentence: Sentence) -> bool:
-        """Part of a reader's question a source quotes ("Question: I have a client..."), not its answer."""
-        text = self.index.documents[sentence.doc_row].text
-        blank_line = text.rfind("\n\n", 0, sentence.start)
-        paragraph_start = blank_line + 2 if blank_line >= 0 else 0
-        return QUOTED_READER.match(text[paragraph_start:sentence.start + 20]) is not None
-
-    def _scored(self, sentence: Sentence, vector: np.ndarray, weights: dict[str, float],
-                definition: tuple[str, ...] | None = None) -> Sentence:
-        sentence.similarity = float(self.index.sentence_vectors[sentence.row] @ vector)
-        total = sum(weights.values())
-        present = set(terms(sentence.text))
-        overlap = sum(w for t, w in weights.items() if t in present) / total if total else 0.0
-        t = self.tuning
-        penalty = t.anaphora_penalty * bool(ANAPHORIC_START.match(sentence.shown)) + \
-            t.long_penalty * (sentence.words > t.long_sentence_words)
-        bonus = self._definition_bonus(sentence.shown, definition) if definition is not None else 0.0
-        sentence.score = t.similarity * sentence.similarity + t.overlap * overlap + t.rank / (1 + sentence.hit_rank) \
-            + bonus - penalty
-        return sentence
-
-    def _select(self, pool: list[Sentence]) -> list[Sentence]:
-        if not pool:
-            return []
-        chosen: list[Sentence] = []
-        handled: set[int] = set()  # rows chosen, or merged into a chosen sentence as a second source
-        t = self.tuning
-        for floor in (pool[0].score - margin for margin in t.floors):
-            for sentence in pool:
-                if sentence.score < floor or sentence.row in handled:
-                    continue
-                handled.add(sentence.row)
-                if _covered(sentence, chosen, t.same_fact_overlap):
-                    continue
-                if sum(s.words for s in chosen) + sentence.words > t.max_words and chosen:
-                    continue
-                chosen.append(sentence)
-                follower = self._continuation(sentence, pool, handled)
-                if follower and sum(s.words for s in chosen) + follower.words <= t.max_words:
-                    chosen.append(follower)
-                    handled.add(follower.row)
-                if sum(s.words for s in chosen) >= t.target_words:
-                    return chosen
-            if sum(s.words for s in chosen) >= t.min_words:
+    def _supporting(self, query: Query, evidence: Evidence, budget: int) -> list[Candidate]:
+        """The lead and the sentences that support it, in the order they are shown."""
+        lead = evidence.lead
+        assert lead is not None
+        chosen = [lead, *self._followers(lead, evidence, budget - lead.info.words, set())]
+        relations = ("same", "neutral") if lead.relation != "broader" else ("broader",)
+        pool = [c for c in self._plainest_first(evidence.candidates) if c.relation in relations
+                and c.score >= self.tuning.support_min and c not in chosen]
+        support = 0
+        for candidate in pool:
+            used = sum(c.info.words for c in chosen)
+            if support >= self.tuning.max_support or used >= budget:
                 break
+            if candidate in chosen or candidate.info.anaphoric or used + candidate.info.words > budget:
+                continue
+            if self._covered(candidate, chosen):
+                continue
+            chosen.append(candidate)
+            chosen += self._followers(candidate, evidence, budget - used - candidate.info.words, set(chosen))
+            support += 1
         return chosen
 
-    def _continuation(self, sentence: Sentence, pool: list[Sentence], handled: set[int]) -> Sentence | None:
-        """The next sentence of the same paragraph if it leans on this one ("These contractions ...")."""
-        follower = next((s for s in pool if s.row == sentence.row + 1 and s.doc_row == sentence.doc_row), None)
-        if follower is None or follower.row in handled or not ANAPHORIC_START.match(follower.text):
-            return None
-        gap = self.index.documents[sentence.doc_row].text[sentence.end:follower.start]
-        return follower if "\n" not in gap and follower.score >= sentence.score - self.tuning.continuation_margin \
-            else None
+    def _followers(self, candidate: Candidate, evidence: Evidence, room: int, taken: set) -> list[Candidate]:
+        """The next sentences of the same paragraph that lean on this one ("These contractions
+        ..."), if they are about as relevant: they may only appear right after it."""
+        followers, current = [], candidate
+        margin = self.tuning.continuation_margin
+        while True:
+            nxt = next((c for c in evidence.candidates if c.row == current.row + 1
+                        and c.info.doc_row == current.info.doc_row), None)
+            if nxt is None or nxt in taken or not nxt.info.anaphoric or nxt.info.words > room \
+                    or nxt.score < candidate.score - margin or not self._adjacent(current, nxt):
+                return followers
+            followers.append(nxt)
+            room -= nxt.info.words
+            current = nxt
 
-    def _ordered(self, sentences: list[Sentence]) -> list[Sentence]:
-        """By source (best-scoring source first), then in each source's own order."""
-        doc_order: dict[int, int] = {}
-        for s in sorted(sentences, key=lambda s: -s.score):
-            doc_order.setdefault(s.doc_row, len(doc_order))
-        return sorted(sentences, key=lambda s: (doc_order[s.doc_row], s.start))
-
-    def _render(self, sentences: list[Sentence], citations: list[Citation]) -> str:
-        parts, run = [], []
-        for i, sentence in enumerate(sentences):
-            run.append(sentence)
-            following = sentences[i + 1] if i + 1 < len(sentences) else None
-            if following is None or sentence.also or not self._adjacent(sentence, following):
-                markers = [self._cite(run[0].doc_row, run[0].start, run[-1].end, citations)]
-                markers += [self._cite(o.doc_row, o.start, o.end, citations) for o in sentence.also]
-                text = " ".join(s.shown for s in run)
-                parts.append(text + " " + "".join(f"[{n}]" for n in dict.fromkeys(markers)))
-                run = []
-        return " ".join(parts)
-
-    def _adjacent(self, a: Sentence, b: Sentence) -> bool:
-        if a.doc_row != b.doc_row or b.row != a.row + 1:
-            return False
-        return not self.index.documents[a.doc_row].text[a.end:b.start].strip()
-
-    def _definition_bonus(self, text: str, target: tuple[str, ...]) -> float:
-        """Reward a sentence that defines something; most if it defines exactly what was asked."""
-        match = DEFINITION.match(text)
-        if not match:
-            return 0.0
-        subject = tuple(terms(match.group("subject")))
-        return self.tuning.exact_definition if target and subject == target else self.tuning.any_definition
-
-    def _pick_cautions(self, pool: list[Sentence]) -> list[Sentence]:
-        t = self.tuning
-        cautions = [s for s in pool if CAUTION.search(s.text) and s.similarity >= t.caution_similarity
-                    and not ANAPHORIC_START.match(s.shown)]  # a caution must make sense on its own
-        picked: list[Sentence] = []
-        for sentence in cautions:
-            if not _covered(sentence, picked, t.same_fact_overlap):
-                picked.append(sentence)
-            if len(picked) == t.max_cautions:
+    def _notes(self, query: Query, evidence: Evidence, citations: _Citations, room: int,
+               used: set[int]) -> list[Segment]:
+        """Labelled notes on specific forms (general question), or the broader view (specific
+        question), if they are relevant and there is room."""
+        general = query.subject.condition == GENERAL
+        wanted = "narrower" if general else "broader"
+        limit = self.tuning.max_notes_therapist if query.audience == "therapist" else self.tuning.max_notes_patient
+        floor = self.tuning.subtype_min if general else self.tuning.broader_min
+        notes: list[Segment] = []
+        for candidate in evidence.candidates:
+            if len(notes) >= limit:
                 break
-        return picked
+            info = candidate.info
+            if candidate.relation != wanted or candidate.score < floor or info.anaphoric or info.row in used \
+                    or info.words > room:
+                continue
+            notes.append(self._framed(candidate, general, citations))
+            room -= info.words
+        return notes
 
-    def _cite(self, doc_row: int, start: int, end: int, citations: list[Citation]) -> int:
+    def _close(self, query: Query, evidence: Evidence, citations: _Citations, budget: int) -> list[Segment]:
+        """After a gap statement: the closest things the sources do say, each framed."""
+        general = query.subject.condition == GENERAL
+        segments, room = [], budget
+        for candidate in evidence.close[:self.tuning.max_close]:
+            if candidate.info.words > room:
+                continue
+            segments.append(self._framed(candidate, general, citations))
+            room -= candidate.info.words
+        return segments
+
+    def _framed(self, candidate: Candidate, general: bool, citations: _Citations) -> Segment:
+        condition = candidate.info.condition or GENERAL
+        if general:
+            return Segment("subtype", texts.SUBTYPE_LABEL.format(subject=condition), tuple(self._runs([candidate],
+                                                                                                      citations)))
+        return Segment("broader", texts.BROADER_LABEL.format(subject=condition),
+                       tuple(self._runs([candidate], citations)))
+
+    def _cautions(self, query: Query, heading: str, segments: list[Segment], citations: _Citations) -> Segment:
+        """Cautions for hands-on work about the subject asked (or dystonia in general), most
+        relevant first; referral advice first when the question is about a client."""
+        shown = {run.text for s in segments for run in s.runs}
+        relevant = []
+        for caution in self.cautions:
+            info = self.annotations[caution.row]
+            if self.catalogue.relation(query.subject.condition, info.condition) in ("same", "neutral", "broader") \
+                    and info.shown not in shown:
+                relevant.append(caution)
+        if not relevant:
+            return Segment("cautions", f"{heading} {texts.NO_CAUTIONS}")
+        vectors = np.asarray(self.index.sentence_vectors[[c.row for c in relevant]], np.float32)
+        similarity = vectors @ query.vector
+        ranked = sorted(zip(relevant, similarity.tolist()), key=lambda pair: -pair[1])
+        picked = [c for c, s in ranked if s >= self.tuning.caution_similarity][:self.tuning.max_cautions]
+        if not picked:
+            return Segment("cautions", f"{heading} {texts.NO_CAUTIONS}")
+        rows = sorted({c.row for c in picked})
+        runs = tuple(self._run_of_rows([r], citations) for r in rows)
+        return Segment("cautions", heading, runs)
+
+    def _plainest_first(self, candidates: tuple[Candidate, ...]) -> list[Candidate]:
+        """Most likely first; among near-equal ones (within ``plain_margin``), shorter and
+        plainer first."""
+        margin = self.tuning.plain_margin
+        return sorted(candidates, key=lambda c: (-round(c.score / margin), self.annotations.grade(c.row) * c.info.words))
+
+    def _covered(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
+        """True if ``candidate`` says what a chosen sentence says; a repeat from another source
+        is recorded on that sentence so its citation is shown too."""
+        mine = set(terms(candidate.info.text))
+        for sentence in chosen:
+            theirs = set(terms(sentence.info.text))
+            if len(mine & theirs) / max(1, len(mine | theirs)) >= self.tuning.same_fact_overlap:
+                if sentence.info.doc_row != candidate.info.doc_row and len(sentence.also) < 2:
+                    sentence.also.append(candidate)
+                return True
+        return False
+
+    def _runs(self, chosen: list[Candidate], citations: _Citations) -> list[Run]:
+        """Consecutive adjacent sentences of one document become one run with one citation."""
+        runs: list[Run] = []
+        group: list[Candidate] = []
+        for candidate in chosen:
+            if group and not self._adjacent(group[-1], candidate):
+                runs.append(self._run(group, citations))
+                group = []
+            group.append(candidate)
+        if group:
+            runs.append(self._run(group, citations))
+        return runs
+
+    def _run(self, group: list[Candidate], citations: _Citations) -> Run:
+        first, last = group[0].info, group[-1].info
+        numbers = [citations.cite(first.doc_row, first.start, last.end)]
+        numbers += [citations.cite(o.info.doc_row, o.info.start, o.info.end) for c in group for o in c.also]
+        return Run(" ".join(c.info.shown for c in group), tuple(dict.fromkeys(numbers)))
+
+    def _run_of_rows(self, rows: list[int], citations: _Citations) -> Run:
+        infos = [self.annotations[r] for r in rows]
+        return Run(" ".join(i.shown for i in infos), (citations.cite(infos[0].doc_row, infos[0].start, infos[-1].end),))
+
+    def _adjacent(self, a: Candidate, b: Candidate) -> bool:
+        if a.info.doc_row != b.info.doc_row or b.row != a.row + 1:
+            return False
+        return not self.index.documents[a.info.doc_row].text[a.info.end:b.info.start].strip()
+
+
+class _Citations:
+    """Numbers citations in the order they are first used; the same passage keeps its number."""
+
+    def __init__(self, index: Index):
+        self.index = index
+        self._list: list[Citation] = []
+
+    def cite(self, doc_row: int, start: int, end: int) -> int:
         doc = self.index.documents[doc_row]
-        for citation in citations:
+        for citation in self._list:
             if citation.doc_id == doc.id and citation.start == start and citation.end == end:
                 return citation.n
-        section = _section_of(self.index, doc_row, start)
-        citations.append(Citation(len(citations) + 1, doc.id, doc.title, doc.publisher, doc.url,
-                                  doc.text[start:end], start, end, section, doc.published, doc.reviewed_on,
-                                  doc.license))
-        return citations[-1].n
+        self._list.append(Citation(len(self._list) + 1, doc.id, doc.title, doc.publisher, doc.url,
+                                   doc.text[start:end], start, end, _section_of(self.index, doc_row, start),
+                                   doc.published, doc.reviewed_on, doc.license))
+        return self._list[-1].n
 
-
-def _definition_target(query: str) -> tuple[str, ...]:
-    """Stems of what a "what is X?" question asks about (empty if it cannot tell)."""
-    match = TARGET.search(query)
-    return tuple(terms(match.group("target"))) if match else ()
-
-
-def _stands_alone(text: str) -> bool:
-    stripped = text.strip()
-    return (len(stripped.split()) >= 4 and not stripped.endswith((":", "?")) and not LEAD_IN.search(stripped)
-            and not LINK_ITEM.match(stripped) and not FIRST_PERSON.search(stripped))
-
-
-def _covered(candidate: Sentence, chosen: list[Sentence], same_fact: float) -> bool:
-    """True if ``candidate`` repeats a chosen sentence; a repeat from another source is
-    recorded on that sentence so its citation is shown too."""
-    mine = set(terms(candidate.text))
-    for sentence in chosen:
-        theirs = set(terms(sentence.text))
-        overlap = len(mine & theirs) / max(1, len(mine | theirs))
-        if overlap >= same_fact:
-            if sentence.doc_row != candidate.doc_row and len(sentence.also) < 2:
-                sentence.also.append(candidate)
-            return True
-    return False
+    def all(self) -> tuple[Citation, ...]:
+        return tuple(self._list)
 
 
 def _section_of(index: Index, doc_row: int, start: int) -> tuple[str, ...]:

@@ -1,10 +1,11 @@
-"""Conversation turns and follow-up resolution.
+"""Conversation turns, and what a follow-up carries over from them.
 
-A follow-up such as "how is it treated?" names nothing; the retrieval query must say what
-"it" is. We look for the most recent earlier user question that names a dystonia topic and
-add its topic words to the follow-up. No language model is involved: follow-ups are
-recognised by pronouns ("it", "that"), continuation openers ("what about ...") or by having
-no topic of their own.
+A follow-up such as "is it painful?" names nothing; it is about what the conversation has
+been about. ``Context`` walks the user's earlier turns and keeps the subject they were
+about (condition and treatment) and what the last one asked (its facet), so the follow-up
+keeps the subject and changes only the facet. No language model is involved: a turn is a
+follow-up if it opens as a continuation ("and for kids?", "what about surgery?"), refers
+back ("it", "that"), or names no dystonia topic of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.subjects import GENERAL, AskedSubject, Catalogue
 from assistant.vocabulary import Vocabulary
 
 ROLES = ("user", "assistant")
@@ -30,6 +32,21 @@ class Turn:
     content: str
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the conversation before a question was about."""
+
+    subject: AskedSubject | None = None  # None: no earlier question
+    topic: str = ""  # the words that named it, added to a follow-up's retrieval query
+    last_question: str = ""  # the user's last turn (what it asked is worked out only if needed)
+
+
+def is_continuation(question: str, vocabulary: Vocabulary) -> bool:
+    """Opens as a continuation of the last question ("and for kids?", "what about surgery?")."""
+    lowered = question.lower().strip() + " "
+    return any(lowered.startswith(opener) for opener in vocabulary.continuations)
+
+
 def is_followup(question: str, vocabulary: Vocabulary) -> bool:
     lowered = f" {question.lower().strip()} "
     words = set(re.findall(r"[a-z']+", lowered))
@@ -45,24 +62,24 @@ def _content_words(text: str) -> str:
     return " ".join(words)
 
 
-def conversation_topic(history: list[Turn], vocabulary: Vocabulary) -> str:
-    """What the user has been asking about: the topic carried forward through follow-ups."""
-    topic = ""
-    for turn in history:
-        if turn.role != "user":
-            continue
+def context(history: list[Turn], vocabulary: Vocabulary, catalogue: Catalogue) -> Context:
+    """The subject, topic words and last question of the user's turns in ``history``."""
+    current = Context()
+    for turn in (t for t in history if t.role == "user"):
+        followup = current.subject is not None and is_followup(turn.content, vocabulary)
+        subject = catalogue.asked(turn.content, current.subject if followup else None)
         own = " ".join(vocabulary.topics(turn.content))
-        if is_followup(turn.content, vocabulary):
-            topic = " ".join(dict.fromkeys(f"{own} {topic}".split()))
-        else:
-            topic = own or _content_words(turn.content)
-    return topic
+        topic = " ".join(dict.fromkeys(f"{own} {current.topic}".split())) if followup else \
+            own or _content_words(turn.content)
+        current = Context(subject, topic, turn.content)
+    return current
 
 
-def resolve_followup(question: str, history: list[Turn], vocabulary: Vocabulary) -> tuple[str, str]:
-    """The retrieval query for ``question`` given the conversation so far, and the topic it
-    carried over from earlier turns ("" when the question stands on its own)."""
-    if not history or not is_followup(question, vocabulary):
-        return question, ""
-    topic = conversation_topic(history, vocabulary)
-    return (f"{question} ({topic})", topic) if topic else (question, "")
+def resolve(question: str, before: Context, vocabulary: Vocabulary) -> tuple[str, bool]:
+    """The retrieval text for ``question`` (with the conversation's topic added if it is a
+    follow-up) and whether it is one."""
+    if before.subject is None or not is_followup(question, vocabulary):
+        return question, False
+    named = before.subject.label if before.subject.label != GENERAL else ""
+    topic = " ".join(dict.fromkeys(f"{before.topic} {named}".split()))
+    return (f"{question} ({topic})" if topic else question), True

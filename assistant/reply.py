@@ -1,5 +1,11 @@
-"""What the assistant says back: the ``Reply`` record, its citations, and one table of the
-kinds of reply and the audiences.
+"""What the assistant says back: the ``Reply`` record, its structured answer and citations,
+and one table of the kinds of reply and the audiences.
+
+A composed answer is a list of ``Segment`` records (the answer's first sentence, its
+support, a labelled note on one form of dystonia, a gap statement, cautions...), each made
+of fixed framing text and ``Run``s of verbatim source sentences with their citation
+numbers. ``Reply.answer`` is the same answer as plain text (the JSON contract); the chat,
+the terminal and the eval read the segments instead of parsing that text back.
 
 Everything the rest of the project needs to know about a kind (its title, how loudly the
 chat shows it, its fixed text, whether it is composed from sources) or an audience (its
@@ -15,6 +21,8 @@ branch of the pipeline can forget it (tests check every kind).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from assistant.glossary import Entry
 
 DISCLAIMER = (
     "This information is for general education only and is not a substitute for professional "
@@ -45,9 +53,40 @@ OUT_OF_SCOPE = (
 )
 NO_EVIDENCE = (
     "The vetted sources I answer from don't say anything about this, so I can't answer it without "
-    "guessing. Your clinician or a dystonia patient organisation may be able to help. I can tell you "
-    "what the sources say about dystonia's types, symptoms, causes and inheritance, and its treatments."
+    "guessing. Your clinician or a dystonia patient organisation may be able to help. The Sources tab "
+    "shows what the library covers and what it does not."
 )
+NO_CAUTIONS = "The sources give no cautions for hands-on work on this."
+ABOUT_LABEL = "About {subject}:"  # names what an opening "This condition..." refers to
+SUBTYPE_LABEL = "In {subject}:"  # a fact about one specific form, in an answer about dystonia in general
+BROADER_LABEL = "About {subject} in general, the sources say:"
+GAP_TEXTS = {
+    "definition": "The sources don't explain what {subject} is.",
+    "types": "The sources don't describe the types of {subject}.",
+    "cause": "The sources don't say what causes {subject}.",
+    "symptoms": "The sources don't describe the symptoms of {subject}.",
+    "diagnosis": "The sources don't say how {subject} is diagnosed.",
+    "treatment": "The sources don't say how {subject} is treated.",
+    "side_effects": "The sources don't describe side effects for {subject}.",
+    "inheritance": "The sources don't say whether {subject} is inherited.",
+    "frequency": "The sources don't say how common {subject} is.",
+    "outlook": "The sources don't say how {subject} changes over time.",
+    "daily_life": "The sources don't say how {subject} affects daily life.",
+    "exercise_massage": "The sources don't say how exercise, stretching or massage affect {subject}.",
+    "cautions": "The sources don't give cautions about {subject}.",
+}
+TREATMENT_GAP_TEXTS = {
+    "treatment": "The sources don't say whether {treatment} helps {subject}.",
+    "side_effects": "The sources don't describe side effects of {treatment}.",
+    "cautions": "The sources don't give cautions about {treatment}.",
+}
+
+
+def gap_text(facet: str, subject: str, treatment: str | None = None) -> str:
+    """The first line of an answer when the library covers the subject but not what was asked."""
+    if treatment and facet in TREATMENT_GAP_TEXTS:
+        return TREATMENT_GAP_TEXTS[facet].format(treatment=treatment, subject=subject)
+    return GAP_TEXTS.get(facet, "The sources don't answer this about {subject}.").format(subject=subject)
 
 
 @dataclass(frozen=True)
@@ -92,6 +131,52 @@ FRAMING_TEXTS = (PERSONAL_ADVICE_LEAD, GENERAL_INFO_LEAD,
                  *(a.caution_heading for a in AUDIENCE_TABLE.values() if a.caution_heading))
 
 
+SEGMENT_ROLES = (
+    "notice",  # fixed text: emergency guidance, a refusal, "ask your clinician", "the sources don't mention X"
+    "gap",  # fixed text: the sources don't say what was asked
+    "lead",  # the sentence that answers the question, first
+    "support",  # more on the same subject, most relevant first
+    "broader",  # framed: what the sources say about the broader condition (after a gap, or when thin)
+    "subtype",  # framed: a labelled note on one specific form, for a general question
+    "cautions",  # therapists: cautions for hands-on work, as a list
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One or more consecutive sentences of one source, verbatim, and the citations that cover them."""
+
+    text: str
+    cited: tuple[int, ...]
+
+    @property
+    def markers(self) -> str:
+        return "".join(f"[{n}]" for n in self.cited)
+
+
+@dataclass(frozen=True)
+class Segment:
+    role: str  # one of SEGMENT_ROLES
+    framing: str = ""  # fixed text the pipeline adds (never from a source)
+    runs: tuple[Run, ...] = ()
+
+    @property
+    def is_list(self) -> bool:
+        return self.role == "cautions"
+
+
+def answer_text(segments: tuple[Segment, ...] | list[Segment]) -> str:
+    """The segments as the plain text of ``Reply.answer``: paragraphs, and the cautions as a list."""
+    blocks: list[str] = []
+    for segment in segments:
+        runs = [f"{run.text} {run.markers}".strip() for run in segment.runs]
+        if segment.is_list:
+            blocks.append("\n".join([segment.framing, *(f"- {r}" for r in runs)]).strip())
+        else:
+            blocks.append(" ".join(filter(None, [segment.framing, *runs])))
+    return "\n\n".join(b for b in blocks if b)
+
+
 @dataclass(frozen=True)
 class Citation:
     n: int
@@ -125,6 +210,11 @@ class Reply:
     retrieved: tuple[str, ...] = ()  # documents retrieval ranked, best first (not part of the JSON contract)
     route_reason: str = ""  # why routing chose this kind, for maintainers
     audience: str = "patient"
+    segments: tuple[Segment, ...] = ()  # the structured answer ``answer`` is the text of
+    stages_ms: dict = field(default_factory=dict)  # time per pipeline stage (not part of the JSON contract)
+    subject: str = ""  # what the question was understood to be about, for maintainers
+    facet: str = ""  # what it was understood to ask, for maintainers
+    glossary: tuple[Entry, ...] = ()  # the library's own explanations of hard words the answer uses
 
     @property
     def info(self) -> Kind:
@@ -136,8 +226,8 @@ class Reply:
 
     def to_dict(self, question_id=None) -> dict:
         record = {"id": question_id, "question": self.question, "kind": self.kind, "answer": self.answer,
-                  "citations": [c.public() for c in self.citations], "disclaimer": self.disclaimer,
-                  "timings_ms": self.timings_ms}
+                  "citations": [c.public() for c in self.citations], "glossary": [g.public() for g in self.glossary],
+                  "disclaimer": self.disclaimer, "timings_ms": self.timings_ms}
         if self.kind == "invalid":
             record["error"] = self.error
         return record

@@ -11,10 +11,15 @@ for "botox side effects" it counts fully.
 
 Every hit keeps both raw scores and both ranks, so ``dystonia search`` can show why a chunk
 was chosen. ``mode`` selects dense-only or lexical-only ranking for ablations.
+
+``focus`` names documents whose main subject is what the question asks about (from their
+front matter): their best passages join the results even when wording ranked them lower,
+because the subject's own page is where its answer usually is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,11 +48,15 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"retriever must be one of {', '.join(MODES)}")
         self.index, self.tuning, self.mode = index, tuning, mode
+        self.rows_of: dict[str, list[int]] = {}
+        for row, chunk in enumerate(index.chunks):
+            self.rows_of.setdefault(chunk.doc_id, []).append(row)
         ef = index.manifest.get("dense", {}).get("hnsw_ef_search")
         if ef and hasattr(index.dense, "hnsw"):
             index.dense.hnsw.efSearch = max(ef, tuning.candidates)
 
-    def search(self, query: str, vector: np.ndarray, k: int = 6, diversify: bool = True) -> list[Hit]:
+    def search(self, query: str, vector: np.ndarray, k: int = 6, diversify: bool = True,
+               focus: Collection[str] = ()) -> list[Hit]:
         n = len(self.index.chunks)
         if n == 0:
             return []
@@ -66,7 +75,18 @@ class Retriever:
                 dense = float(self.index.chunk_vectors[row] @ vector)
             hits.append(Hit(row, self.index.chunks[row], score, float(dense), float(lexical_all[row]),
                             dense_rank.get(row), lexical_rank.get(row)))
-        return self._diversified(hits, k) if diversify else hits[:k]
+        chosen = self._diversified(hits, k) if diversify else hits[:k]
+        return chosen + self._focused(focus, vector, lexical_all, {h.row for h in chosen})
+
+    def _focused(self, focus: Collection[str], vector: np.ndarray, lexical: np.ndarray, taken: set[int]) -> list[Hit]:
+        """The best passages (by cosine) of the ``focus`` documents that are not already in."""
+        found = []
+        for doc in focus:
+            rows = [r for r in self.rows_of.get(doc, ()) if r not in taken]
+            if rows:
+                dense = np.asarray(self.index.chunk_vectors[rows], np.float32) @ vector
+                found += sorted(zip(rows, dense.tolist()), key=lambda pair: -pair[1])[:self.tuning.focus_chunks]
+        return [Hit(row, self.index.chunks[row], 0.0, score, float(lexical[row]), None, None) for row, score in found]
 
     def _dense(self, vector: np.ndarray, depth: int) -> tuple[list[int], list[float]]:
         scores, rows = self.index.dense.search(np.asarray(vector, np.float32).reshape(1, -1), depth)

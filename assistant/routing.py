@@ -1,26 +1,32 @@
-"""Decide what kind of reply a question gets, before any answer is composed.
+"""Decide what kind of reply a question gets. The router alone decides it.
 
 Two stages, so red flags never wait for retrieval:
 
-1. ``Router.urgent`` (question only): ``emergency`` and ``personal_advice``.
-2. ``Router.scope`` (with retrieval evidence): ``out_of_scope``, ``no_evidence``, ``answer``.
+1. ``Router.urgent`` (the question alone): ``emergency`` and ``personal_advice``.
+2. ``Router.scope`` (with the assessed evidence): ``out_of_scope``, ``no_evidence``,
+   ``answer`` — including ``no_evidence`` when the library has nothing an answer could use.
 
 Each decision combines three signals, so it generalises beyond a keyword list:
 high-precision patterns for the unmistakable wordings; similarity of the question to
 labelled exemplars (``routing.yaml``) for paraphrases; and, for scope, how close the best
-retrieved passages are, with thresholds from ``tuning.toml``. Text that tries
-to instruct the assistant ("ignore previous instructions") has no effect on any of this:
-nothing here, or anywhere downstream, follows instructions found in text.
+retrieved passages are and whether any sentence can answer, with thresholds from
+``tuning.toml``. Instructions embedded in a question were cut before it got here
+(``query.without_instructions``): nothing follows instructions found in text.
+
+A massage therapist asking about a *client* ("should I massage her neck after her botox?")
+is asking for their practice, not for their own treatment: that is an answer, with the
+referral advice the sources give, not the personal-advice reply.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.evidence import Evidence
+from assistant.query import Query
 from assistant.tuning import RoutingTuning
 from assistant.vocabulary import Vocabulary
 from indexer.embedding import Embedder
@@ -90,24 +96,7 @@ COST_OR_ACCESS = re.compile(
     r"\b(cost|costs|price|prices|pricing|pay for|afford|insurance|insurer|insured|medicare|medicaid|"
     r"waiting (list|time)|wait ?list|covered by|reimburs\w*|near me|in my (area|town|city)|"
     r"(which|what|best|good|recommend\w*( a)?) (clinic|hospital|doctor|neurologist|specialist|surgeon|centre|center)s?)\b", _I)
-INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.?!]{0,60}\b(instructions?|rules?|prompts?|guidelines?)\b[^.?!]*[.?!]?|"
-    r"\byou are now\b[^.?!]*[.?!]?|\b(system prompt|developer mode|jailbreak|system override)\b[^.?!:]*[.?!:]?|"
-    r"\b(safety )?(filters?|guardrails?|restrictions?) (are |is )?(now )?(disabled|off|removed)\b[^.?!]*[.?!]?|"
-    r"\bpretend (to be|you are)\b[^.?!]*[.?!]?|\bas (my|your|a) (doctor|physician|neurologist)\b,?|"
-    r"\b(end|finish|start) your (answer|reply|response) with\b[^.?!]*[.?!]?", _I)
-MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</(script|style)\s*>|<[^>]{0,200}>|\[([^\]]{0,200})\]\((?:[^()]|\([^()]*\)){0,500}\)|(?:https?|javascript|vbscript|data):\S*", _I)
-
-
-def without_instructions(text: str) -> str:
-    """The question with embedded instructions to the assistant, markup and links cut out.
-
-    We follow no instructions and render no markup anyway; removing them keeps them from
-    steering retrieval and routing. Link text is kept, its target dropped.
-    """
-    cleaned = MARKUP.sub(lambda m: f" {m.group(3)} " if m.group(3) else " ", text)
-    cleaned = INSTRUCTION.sub(" ", cleaned.replace("<", " ").replace(">", " "))
-    return re.sub(r"\s+", " ", cleaned).strip()
+CLIENT = re.compile(r"\b(clients?|patients?|customers?|she|he|her|him|his|hers|they|them|their)\b", _I)
 
 
 @dataclass(frozen=True)
@@ -115,18 +104,6 @@ class Route:
     kind: str
     reason: str
     crisis: bool = False
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """How well retrieval did, summarised for the scope decision."""
-
-    dense_top: float
-    sentence_top: float
-    # Words that matter to the question but no source uses. A function, because finding them
-    # costs a batch of extra embeddings (it was two thirds of a question's time), so it is
-    # called only when nothing cheaper has decided.
-    unsupported_terms: Callable[[], tuple[str, ...]] = lambda: ()
 
 
 class Router:
@@ -159,8 +136,9 @@ class Router:
         wins = scores[label] >= self.tuning.floor(label) and scores[label] - runner_up >= self.tuning.margin
         return wins, scores[label]
 
-    def urgent(self, question: str, vector: np.ndarray) -> Route | None:
+    def urgent(self, query: Query) -> Route | None:
         """Emergency or personal-advice route from the question alone, or None."""
+        question, vector = query.search_text, query.own_vector
         if SELF_HARM.search(question):
             return Route("emergency", "self-harm wording", crisis=True)
         personal = PERSON.search(question) is not None
@@ -172,6 +150,8 @@ class Router:
         near, score = self._nearest(scores, "emergency")
         if near:
             return Route("emergency", f"close to emergency exemplars ({score:.2f})")
+        if query.audience == "therapist" and CLIENT.search(question):
+            return None  # about a client: answered for the therapist, with the sources' referral advice
         for pattern in PERSONAL:
             if match := pattern.search(question):
                 return Route("personal_advice", f"personal: {match.group(0)!r}")
@@ -180,11 +160,12 @@ class Router:
             return Route("personal_advice", f"close to personal-advice exemplars ({score:.2f})")
         return None
 
-    def scope(self, question: str, query: str, vector: np.ndarray, evidence: Evidence) -> Route:
+    def scope(self, query: Query, evidence: Evidence) -> Route:
         """Out of scope, no evidence, or answer, for a question that is not urgent."""
-        t = self.tuning
-        in_domain = bool(self.vocabulary.topics(query)) or evidence.dense_top >= t.in_domain_dense
-        scores = self.class_scores(vector)
+        t, question = self.tuning, query.search_text
+        in_domain = bool(self.vocabulary.topics(query.expanded)) or query.names_subject \
+            or evidence.dense_top >= t.in_domain_dense
+        scores = self.class_scores(query.vector)
         near_oos, oos = self._nearest(scores, "out_of_scope")
         if not in_domain:
             return Route("out_of_scope", f"no dystonia topic, best passage {evidence.dense_top:.2f}")
@@ -203,5 +184,12 @@ class Router:
         if evidence.dense_top < t.evidence_dense and evidence.sentence_top < t.evidence_sentence:
             return Route("no_evidence", f"weak evidence (passage {evidence.dense_top:.2f}, "
                                         f"sentence {evidence.sentence_top:.2f})")
-        return Route("answer", f"in scope with evidence (passage {evidence.dense_top:.2f}, "
-                               f"sentence {evidence.sentence_top:.2f})")
+        return self.settle(Route("answer", f"in scope with evidence (passage {evidence.dense_top:.2f}, "
+                                           f"sentence {evidence.sentence_top:.2f})"), evidence)
+
+    def settle(self, route: Route, evidence: Evidence) -> Route:
+        """The final kind: an answer with nothing the sources say that it could use becomes
+        ``no_evidence``; personal advice stays personal advice (its notice stands alone)."""
+        if route.kind == "answer" and (evidence.dense_top < self.tuning.evidence_dense or not evidence.answerable):
+            return Route("no_evidence", f"{route.reason}; but no sentence answers it or comes close")
+        return route

@@ -34,6 +34,7 @@ class RoutingTuning:
     unsupported_unless_sentence: float
     unmentioned_pull: float
     max_probed_words: int
+    followup_facet_confidence: float
 
     def floor(self, label: str) -> float:
         """The nearest-exemplar floor of a routing class."""
@@ -49,6 +50,7 @@ class RetrievalTuning:
     depth_patient: int
     depth_therapist: int
     evidence_hits: int
+    focus_chunks: int
 
     def depth(self, audience: str) -> int:
         return int(getattr(self, f"depth_{audience}"))
@@ -56,19 +58,21 @@ class RetrievalTuning:
 
 @dataclass(frozen=True)
 class ComposeTuning:
-    similarity: float
-    overlap: float
-    rank: float
-    anaphora_penalty: float
-    long_penalty: float
-    long_sentence_words: int
-    exact_definition: float
-    any_definition: float
-    on_topic: float
-    floors: tuple[float, ...]
-    target_words: int
-    max_words: int
-    min_words: int
+    lead_min: float
+    facet_confidence: float
+    facet_fit_min: float
+    lead_unfit_min: float
+    support_min: float
+    close_min: float
+    subtype_min: float
+    broader_min: float
+    max_support: int
+    max_notes_patient: int
+    max_notes_therapist: int
+    max_close: int
+    max_words_patient: int
+    max_words_therapist: int
+    plain_margin: float
     continuation_margin: float
     same_fact_overlap: float
     max_cautions: int

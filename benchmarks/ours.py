@@ -40,6 +40,7 @@ def multiplied(index, copies: int, sigma: float, seed: int):
     documents, chunks, sentence_rows = [], [], []
     chunk_vectors = np.empty((copies * len(index.chunks), dim), np.float32)
     sentence_vectors = np.empty((copies * n_sentences, dim), np.float16)  # stored as float16 anyway
+    alone_vectors = np.empty((copies * n_sentences, dim), np.float16)
     for n in range(copies):
         suffix, shift = f"-copy{n}", n * n_sentences
         documents += [replace(doc, id=doc.id + suffix) for doc in index.documents]
@@ -48,7 +49,8 @@ def multiplied(index, copies: int, sigma: float, seed: int):
         sentence_rows.append(index.sentences + np.array([n * n_docs, 0, 0], dtype=np.int64))
         chunk_vectors[n * len(index.chunks):(n + 1) * len(index.chunks)] = perturbed(index.chunk_vectors, rng, sigma)
         sentence_vectors[shift:shift + n_sentences] = perturbed(index.sentence_vectors, rng, sigma)
-    return IndexData(documents, chunks, np.vstack(sentence_rows), chunk_vectors, sentence_vectors)
+        alone_vectors[shift:shift + n_sentences] = perturbed(index.sentence_alone_vectors, rng, sigma)
+    return IndexData(documents, chunks, np.vstack(sentence_rows), chunk_vectors, sentence_vectors, alone_vectors)
 
 
 def multiply(params: dict) -> dict:
@@ -86,7 +88,7 @@ def query(params: dict) -> dict:
     result = {"load_seconds": time.perf_counter() - started, "rss_before_load_mb": before, "rss_after_load_mb": rss_mb(),
               "documents": len(index.documents), "chunks": len(index.chunks),
               "dense_type": index.manifest["dense"]["type"], "bytes_on_disk": sum(index.manifest["files"].values())}
-    assistant = Assistant(index, embedder)
+    assistant = Assistant.build(index, embedder)
     result["latency_alone"] = latency.ours(assistant, queries["latency"], queries["warmup"])
     result["rss_after_queries_mb"] = rss_mb()
     store, result["peer"] = peer.open_store(params["peer"])

@@ -11,17 +11,21 @@ from __future__ import annotations
 import re
 from html import escape
 
-from assistant.reply import Citation, Reply
+from assistant.glossary import Entry
+from assistant.reply import Citation, Reply, Run, Segment
 from indexer.store import Index
 
 CONTEXT_CHARS = 350
 
 
 def reply_html(reply: Reply, index: Index | None) -> str:
+    """A reply as escaped HTML, built from its segments (never by parsing its text back), so
+    a "[1]" that is part of a source's own text can never pose as a citation."""
     if reply.kind == "invalid":
         return f"<div class='reply reply-invalid'><p>{escape(_sentence_case(reply.error or ''))}.</p></div>"
     citations = {c.n: c for c in reply.citations}
-    body = "".join(_block(block, citations, index) for block in reply.answer.split("\n\n") if block.strip())
+    terms = _Terms(reply.glossary)
+    body = "".join(_segment(segment, citations, index, terms) for segment in reply.segments)
     info = reply.info
     if info.alert == "alarm":
         body = f"<div class='emergency' role='alert'><p class='alert-title'>⚠ {escape(info.title)}</p>{body}</div>"
@@ -36,22 +40,49 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _block(block: str, citations: dict[int, Citation], index: Index | None) -> str:
-    lines = block.split("\n")
-    if all(line.startswith("- ") for line in lines[1:]) and len(lines) > 1:
-        items = "".join(f"<li>{_inline(line[2:], citations, index)}</li>" for line in lines[1:])
-        return f"<div class='para'><p class='list-title'>{_inline(lines[0], citations, index)}</p><ul>{items}</ul></div>"
-    return f"<div class='para'>{_inline(' '.join(lines), citations, index)}</div>"
+def _segment(segment: Segment, citations: dict[int, Citation], index: Index | None, terms: _Terms) -> str:
+    runs = [_run(run, citations, index, terms) for run in segment.runs]
+    if segment.is_list:
+        items = "".join(f"<li>{run}</li>" for run in runs)
+        return (f"<div class='para cautions'><p class='list-title'>{escape(segment.framing)}</p>"
+                f"{f'<ul>{items}</ul>' if items else ''}</div>")
+    if segment.role in ("notice", "gap"):
+        return f"<div class='para {segment.role}'>{escape(segment.framing)}</div>"
+    framing = f"<span class='framing'>{escape(segment.framing)}</span> " if segment.framing else ""
+    return f"<div class='para {segment.role}'>{framing}{' '.join(runs)}</div>"
 
 
-def _inline(text: str, citations: dict[int, Citation], index: Index | None) -> str:
-    parts = re.split(r"\[(\d+)\]", text)
-    out = [escape(parts[0])]
-    for number, tail in zip(parts[1::2], parts[2::2]):
-        citation = citations.get(int(number))
-        out.append(_marker(citation, index) if citation else escape(f"[{number}]"))
-        out.append(escape(tail))
-    return "".join(out)
+def _run(run: Run, citations: dict[int, Citation], index: Index | None, terms: _Terms) -> str:
+    markers = "".join(_marker(citations[n], index) for n in run.cited if n in citations)
+    return f"{terms.explained(run.text)} {markers}"
+
+
+class _Terms:
+    """Wraps the first use of each glossary term in an expandable definition: a <details>
+    element, so it opens with a click, Enter or Space and screen readers announce it."""
+
+    def __init__(self, entries: tuple[Entry, ...]):
+        self.entries = {e.term: e for e in entries}
+        self.pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(self.entries, key=len, reverse=True))
+                                  + r")\b", re.I) if entries else None
+
+    def explained(self, text: str) -> str:
+        if self.pattern is None:
+            return escape(text)
+        out, last = [], 0
+        for match in self.pattern.finditer(text):
+            entry = self.entries.pop(match.group(1).lower(), None)
+            if entry is None:
+                continue
+            out += [escape(text[last:match.start()]), _definition(match.group(1), entry)]
+            last = match.end()
+        return "".join(out) + escape(text[last:])
+
+
+def _definition(word: str, entry: Entry) -> str:
+    return (f"<details class='term'><summary title='What does this mean?'>{escape(word)}</summary>"
+            f"<span class='definition' role='note'>{escape(entry.term)}: {escape(entry.explanation)} "
+            f"<span class='definition-source'>(in the words of {escape(entry.doc_id)})</span></span></details>")
 
 
 def _marker(c: Citation, index: Index | None) -> str:

@@ -23,13 +23,15 @@ def free_port() -> int:
 
 
 def start_chat(index_dir: Path, feedback_db: str, log_path: Path, *extra: str, port: int | None = None,
-               timeout: float = 120) -> tuple[subprocess.Popen, str]:
+               timeout: float = 120, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """A ``dystonia chat`` process on 127.0.0.1 (a free port unless given); returns (process, url).
 
-    Raises RuntimeError with the end of its log if it exits or does not answer in time.
+    ``extra`` are more ``dystonia chat`` flags; ``env`` adds to (or overrides) this process's
+    environment, e.g. ``TMPDIR`` and ``GRADIO_TEMP_DIR`` for a private temp folder. Raises
+    RuntimeError with the end of its log if it exits or does not answer in time.
     """
     port = port or free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
     command = [sys.executable, "-m", "cli", "chat", "--port", str(port), "--index", str(index_dir),
                "--feedback-db", feedback_db, *extra]
     with open(log_path, "w") as log:

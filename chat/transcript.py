@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from assistant.reply import Reply
+from chat.text import safe_text
 
 
 def render_markdown(exchanges: list[Reply], *, title: str = "Conversation about dystonia") -> str:
-    """Questions, answers, full citations (title, publisher, date, link, quote) and the disclaimer."""
+    """Questions, answers, full citations (title, publisher, date, link, quote) and the disclaimer.
+
+    Made in memory when the user asks for it; nothing is written to disk."""
     out = [f"# {title}", ""]
     for number, reply in enumerate(exchanges, start=1):
         out += [f"## Question {number}", "", f"> {_md(reply.question)}", "",
@@ -20,7 +23,7 @@ def render_markdown(exchanges: list[Reply], *, title: str = "Conversation about 
                         f"   > {_md(c.quote)}", ""]
         if reply.disclaimer:
             out += [f"*{reply.disclaimer}*", ""]
-    return "\n".join(out).rstrip() + "\n"
+    return safe_text("\n".join(out).rstrip() + "\n")
 
 
 def _md(text: str) -> str:

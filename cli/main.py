@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from cli import answers, library, quality, serving
+from cli import answers, coverage, library, quality, serving
 from common.errors import CorpusError, DystoniaError
 
 
@@ -46,7 +46,7 @@ def cli():
     """
 
 
-for module in (library, answers, serving, quality):
+for module in (library, coverage, answers, serving, quality):
     for command in module.COMMANDS:
         cli.add_command(command)
 

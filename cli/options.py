@@ -17,7 +17,9 @@ from assistant.reply import AUDIENCES
 from indexer.store import DEFAULT_INDEX_DIR
 
 if TYPE_CHECKING:
+    from assistant.facets import FacetModels
     from assistant.pipeline import Assistant
+    from assistant.scorer import SentenceScorer
     from indexer.embedding import Embedder
 
 INDEX_OPTION = click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="DYSTONIA_INDEX",
@@ -33,9 +35,12 @@ AUDIENCE_OPTION = click.option("--audience", type=click.Choice(AUDIENCES), defau
 
 @dataclass
 class World:
-    """The model commands use: ``embedder`` if given (tests), else the one ``--model`` names."""
+    """The models commands use: ``embedder`` if given (tests), else the one ``--model`` names;
+    the learned facet classifiers and scorer from ``assistant/models`` unless given."""
 
     embedder: Embedder | None = None
+    facets: FacetModels | None = None
+    scorer: SentenceScorer | None = None
 
     def load_embedder(self, model: str | None, *, threads: int | None = None) -> Embedder:
         from indexer.embedding import load_embedder
@@ -50,7 +55,8 @@ class World:
     def load_assistant(self, index_dir: Path, model: str | None, retriever: str = "hybrid") -> Assistant:
         from assistant.pipeline import Assistant
 
-        return Assistant.load(index_dir, model, embedder=self.embedder, retriever=retriever)
+        return Assistant.load(index_dir, model, embedder=self.embedder, retriever=retriever, facets=self.facets,
+                              scorer=self.scorer)
 
 
 def world() -> World:

@@ -11,14 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant import reply as texts
 from assistant.reply import Reply
 from indexer.sentences import sentence_spans
 from indexer.store import Index
-
-MARKERS = re.compile(r"((?:\s*\[\d+\])+)")
-FRAMING = texts.FRAMING_TEXTS
-NOT_MENTIONED = re.compile(re.escape(texts.NOT_MENTIONED_LEAD).replace(re.escape("{words}"), "[^.]+?"))
 
 
 @dataclass(frozen=True)
@@ -32,25 +27,14 @@ class Claim:
 
 
 def claims(reply: Reply) -> list[Claim]:
-    """The answer's sentences, each with the markers of the run it belongs to.
+    """The answer's source sentences, each with the citation numbers of its run.
 
-    Fixed texts (emergency guidance, refusals, framing) are not claims about the sources.
-    """
+    Read from the reply's segments, not parsed back from its text: fixed texts (emergency
+    guidance, refusals, framing, gap statements) are not claims about the sources."""
     if not reply.info.composed:
         return []
-    body = reply.answer
-    for framing in FRAMING:
-        body = body.replace(framing, " ")
-    body = NOT_MENTIONED.sub(" ", body)
-    body = re.sub(r"(?m)^\s*-\s+", " ", body)
-    parts = MARKERS.split(body)
-    result = []
-    for i in range(0, len(parts) - 1, 2):
-        numbers = tuple(int(n) for n in re.findall(r"\d+", parts[i + 1]))
-        result += [Claim(parts[i][a:b], numbers) for a, b in sentence_spans(parts[i])]
-    trailing = parts[-1] if len(parts) % 2 else ""
-    result += [Claim(trailing[a:b], ()) for a, b in sentence_spans(trailing)]
-    return result
+    return [Claim(run.text[a:b], run.cited) for segment in reply.segments for run in segment.runs
+            for a, b in sentence_spans(run.text)]
 
 
 def citation_problems(reply: Reply, index: Index) -> list[str]:

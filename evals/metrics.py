@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from assistant.readability import flesch_kincaid_grade
 from assistant.reply import AUDIENCE_TABLE, KINDS, Reply
+from assistant.subjects import Catalogue
+from evals import answering
 from evals.checks import citation_problems, claims, supported
-from evals.readability import flesch_kincaid_grade
 from evals.reference import Item
 from indexer.store import Index
 
@@ -57,6 +59,19 @@ class ItemResult:
     words: int = 0
     fk_grade: float | None = None
     latency_ms: float = 0.0
+    split: str = "dev"
+    realistic: bool = False
+    subject: str | None = None  # expected
+    subject_got: str = ""
+    facet: str | None = None  # expected
+    facet_got: str = ""
+    gap: bool = False  # the library lacks the answer; the reply must say so first
+    lead_ok: bool | None = None
+    first_sentence: str = ""
+    off_subject: int = 0
+    orphans: int = 0
+    hard_terms: list[str] = field(default_factory=list)
+    unexplained_terms: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -66,16 +81,19 @@ class ItemResult:
         return {**asdict(self), "passed": self.passed}
 
 
-def score(item: Item, reply: Reply, index: Index, embedder) -> ItemResult:
+def score(item: Item, reply: Reply, index: Index, embedder, catalogue: Catalogue) -> ItemResult:
     result = ItemResult(
         id=item.id, category=item.category, question=item.question, audience=item.audience,
         expected_kind=item.expect.kind, kind=reply.kind, route_reason=reply.route_reason,
         answer=(reply.error or "") if reply.kind == "invalid" else reply.answer,
         citations=[c.public() for c in reply.citations], retrieved=list(reply.retrieved),
-        expected_documents=list(item.expect.documents), latency_ms=reply.timings_ms.get("total", 0.0))
+        expected_documents=list(item.expect.documents), latency_ms=reply.timings_ms.get("total", 0.0),
+        split=item.split, realistic=item.realistic, subject=item.subject, subject_got=reply.subject,
+        facet=item.facet, facet_got=reply.facet, gap=item.expect.gap)
     _retrieval(result)
     _content(result, item, reply)
     _grounding(result, reply, index, embedder)
+    _answering(result, item, reply, index, catalogue)
     result.disclaimer_ok = (reply.disclaimer is None) == (reply.kind == "invalid")
     _failures(result)
     return result
@@ -106,6 +124,15 @@ def _content(result: ItemResult, item: Item, reply: Reply) -> None:
     if reply.kind == "answer" and result.words:
         grade = flesch_kincaid_grade(_plain(reply.answer))
         result.fk_grade = round(grade, 1) if grade is not None else None
+
+
+def _answering(result: ItemResult, item: Item, reply: Reply, index: Index, catalogue: Catalogue) -> None:
+    result.lead_ok = answering.lead_answers(item, reply)
+    result.first_sentence = answering.first_sentence(reply)
+    if reply.info.composed:
+        result.off_subject = answering.off_subject(item, reply, index, catalogue)
+        result.orphans = answering.orphans(reply, catalogue)
+        result.hard_terms, result.unexplained_terms = answering.unexplained_hard_terms(reply)
 
 
 def _plain(answer: str) -> str:
@@ -144,6 +171,13 @@ def _failures(result: ItemResult) -> None:
         f.append("disclaimer missing or misplaced")
     if result.missing_facts:
         f.append(f"missing fact(s): {'; '.join(result.missing_facts)}")
+    if result.lead_ok is False:
+        f.append("the first sentence does not answer the question" if not result.gap else
+                 "the library lacks this, but the reply does not say so first")
+    if result.off_subject:
+        f.append(f"{result.off_subject} sentence(s) about another disorder, unlabelled")
+    if result.orphans:
+        f.append(f"{result.orphans} sentence(s) opening with a reference to something not shown")
 
 
 def _mean(values) -> float | None:
@@ -159,10 +193,10 @@ def summarize(results: list[ItemResult]) -> dict:
     answered = [r for r in results if r.expected_kind == "answer" and r.expected_documents]
     factual = [r for r in results if r.facts_total]
     with_claims = [r for r in results if r.claims]
-    patient_answers = [r for r in results if r.kind == "answer" and r.audience == "patient"]
     latencies = [r.latency_ms for r in results if r.kind != "invalid"]
     emergencies = [r for r in results if r.expected_kind == "emergency"]
     words = [r.words for r in results if r.kind == "answer"]
+    therapists = [r for r in results if r.audience == "therapist"]
     return {
         "items": len(results),
         "pass_rate": _mean([r.passed for r in results]),
@@ -171,26 +205,46 @@ def summarize(results: list[ItemResult]) -> dict:
         "routing_confusion": _confusion(results),
         "emergency_recall": _mean([r.kind == "emergency" for r in emergencies]),
         "false_emergencies": sum(r.kind == "emergency" and r.expected_kind != "emergency" for r in results),
+        "therapist_kind_accuracy": _mean([r.kind == r.expected_kind for r in therapists]),
         "retrieval_hit_at_1": _mean([r.hit["1"] for r in answered]),
         "retrieval_hit_at_3": _mean([r.hit["3"] for r in answered]),
         "retrieval_hit_at_5": _mean([r.hit["5"] for r in answered]),
         "retrieval_recall_at_5": _mean([r.recall_at_5 for r in answered]),
         "retrieval_mrr": _mean([r.reciprocal_rank for r in answered]),
+        "lead_answers": _mean([r.lead_ok for r in results if r.lead_ok is not None]),
+        "gap_admitted": _mean([r.lead_ok for r in results if r.gap]),
         "fact_coverage": _mean([r.facts_covered / r.facts_total for r in factual]),
         "all_facts_rate": _mean([r.facts_covered == r.facts_total for r in factual]),
+        "off_subject_share": _share(sum(r.off_subject for r in results), sum(r.claims for r in results)),
+        "orphaned_reference_share": _share(sum(r.orphans for r in results), sum(r.claims for r in results)),
+        "hard_terms_all_explained": _mean([not r.unexplained_terms for r in results if r.hard_terms]),
+        "facet_accuracy": _mean([r.facet_got == r.facet for r in results if r.facet and r.kind == "answer"]),
+        "subject_accuracy": _mean([r.subject_got == r.subject for r in results if r.subject and r.kind == "answer"]),
         "forbidden_violations": sum(len(r.forbidden) for r in results),
         "citation_validity": _mean([not r.citation_problems for r in results]),
         "grounding_lexical": _mean([r.lexically_supported / r.claims for r in with_claims]),
         "grounding_embedding": _mean([r.embedding_supported / r.claims for r in with_claims]),
         "disclaimer_presence": _mean([r.disclaimer_ok for r in results]),
         "answer_words_median": statistics.median(words) if words else None,
-        "answer_words_in_60_180": _mean([60 <= w <= 180 for w in words]),
-        "readability_fk_median": statistics.median([r.fk_grade for r in patient_answers if r.fk_grade is not None])
-        if patient_answers else None,
-        "readability_fk_at_most_8": _mean([r.fk_grade <= 8 for r in patient_answers if r.fk_grade is not None]),
+        **_per_audience(results),
         "latency_p50_ms": _percentile(latencies, 50),
         "latency_p95_ms": _percentile(latencies, 95),
     }
+
+
+def _per_audience(results: list[ItemResult]) -> dict:
+    """Words and reading grade of answers, for patients and for therapists."""
+    out = {}
+    for audience in AUDIENCE_TABLE:
+        answers = [r for r in results if r.kind == "answer" and r.audience == audience]
+        grades = [r.fk_grade for r in answers if r.fk_grade is not None]
+        out[f"words_median_{audience}"] = statistics.median([r.words for r in answers]) if answers else None
+        out[f"fk_grade_median_{audience}"] = statistics.median(grades) if grades else None
+    return out
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def _by(results: list[ItemResult], key: str) -> dict:

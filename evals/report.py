@@ -13,32 +13,37 @@ from pathlib import Path
 
 from assistant.reply import KINDS
 
-SCALARS = ("pass_rate", "routing_accuracy", "emergency_recall", "false_emergencies", "retrieval_hit_at_1",
-           "retrieval_hit_at_3", "retrieval_hit_at_5", "retrieval_recall_at_5", "retrieval_mrr", "fact_coverage",
-           "all_facts_rate", "forbidden_violations", "citation_validity", "grounding_lexical", "grounding_embedding",
-           "disclaimer_presence", "answer_words_median", "answer_words_in_60_180", "readability_fk_median",
-           "readability_fk_at_most_8", "latency_p50_ms", "latency_p95_ms")
+SCALARS = ("items", "pass_rate", "lead_answers", "gap_admitted", "fact_coverage", "all_facts_rate", "off_subject_share",
+           "orphaned_reference_share", "hard_terms_all_explained", "facet_accuracy", "subject_accuracy", "routing_accuracy",
+           "therapist_kind_accuracy", "emergency_recall", "false_emergencies", "retrieval_hit_at_1",
+           "retrieval_hit_at_3", "retrieval_hit_at_5", "retrieval_recall_at_5", "retrieval_mrr",
+           "forbidden_violations", "citation_validity", "grounding_lexical", "grounding_embedding",
+           "disclaimer_presence", "answer_words_median", "words_median_patient", "words_median_therapist",
+           "fk_grade_median_patient", "fk_grade_median_therapist", "latency_p50_ms", "latency_p95_ms")
 ABLATION = ("retrieval_hit_at_1", "retrieval_hit_at_3", "retrieval_hit_at_5", "retrieval_recall_at_5",
             "retrieval_mrr", "routing_accuracy", "fact_coverage", "pass_rate", "latency_p50_ms")
 
 
-def write_reports(out: Path, results, summary: dict, gates, modes: dict, previous: dict | None, meta: dict) -> None:
+def write_reports(out: Path, results, summaries: dict, gates, modes: dict, previous: dict | None, meta: dict) -> None:
+    """``summaries``: the metrics of all questions and of each split ("all", "dev", "test")."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.jsonl").open("w", encoding="utf-8") as handle:
         for result in results:
             handle.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-    gate_rows = [{"metric": g.metric, "value": g.value, "rule": g.rule, "limit": g.limit, "ok": g.ok} for g in gates]
-    (out / "summary.json").write_text(json.dumps({"meta": meta, "metrics": summary, "gates": gate_rows,
-                                                  "modes": modes}, indent=1), encoding="utf-8")
-    comparison = compare(summary, results, previous) if previous else None
-    (out / "report.md").write_text(markdown(results, summary, gate_rows, modes, comparison, meta), encoding="utf-8")
-    (out / "report.html").write_text(page(results, summary, gate_rows, modes, comparison, meta), encoding="utf-8")
+    gate_rows = [{"split": g.split, "metric": g.metric, "value": g.value, "rule": g.rule, "limit": g.limit,
+                  "ok": g.ok} for g in gates]
+    summary = summaries["all"]
+    (out / "summary.json").write_text(json.dumps({"meta": meta, "metrics": summary, "splits": summaries,
+                                                  "gates": gate_rows, "modes": modes}, indent=1), encoding="utf-8")
+    comparison = compare(summaries, results, previous) if previous else None
+    (out / "report.md").write_text(markdown(results, summaries, gate_rows, modes, comparison, meta), encoding="utf-8")
+    (out / "report.html").write_text(page(results, summaries, gate_rows, modes, comparison, meta), encoding="utf-8")
 
 
-def compare(summary: dict, results, previous: dict) -> dict:
-    """Per metric: before, now, change. Per item: what changed status or kind."""
-    before = previous["summary"]
-    metrics = [(m, before.get(m), summary.get(m)) for m in SCALARS]
+def compare(summaries: dict, results, previous: dict) -> dict:
+    """Per split and metric: before, now, change. Per item: what changed status or kind."""
+    metrics = [(f"{split}.{m}" if split != "all" else m, previous["splits"].get(split, {}).get(m), now.get(m))
+               for split, now in summaries.items() for m in SCALARS]
     changed = []
     for r in results:
         old = previous["items"].get(r.id)
@@ -65,14 +70,22 @@ def _delta(before, now) -> str:
     return "±0" if abs(change) < 1e-9 else f"{change:+.3f}"
 
 
-def markdown(results, summary, gates, modes, comparison, meta) -> str:
-    lines = ["# Evaluation report", "", f"{summary['items']} reference questions · retriever `{meta['retriever']}` · "
-             f"model `{meta['model']}` · {meta['date']}", "", "## Release gates", "",
-             "| metric | value | gate | status |", "|---|---|---|---|"]
-    lines += [f"| {g['metric']} | {_fmt(g['value'])} | {g['rule']} {_fmt(g['limit'])} | {'ok' if g['ok'] else '**FAIL**'} |"
-              for g in gates]
-    lines += ["", "## All metrics", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {m} | {_fmt(summary.get(m))} |" for m in SCALARS]
+def markdown(results, summaries, gates, modes, comparison, meta) -> str:
+    summary, splits = summaries["all"], list(summaries)
+    lines = ["# Evaluation report", "", f"{summary['items']} questions ({meta['questions']}) · retriever "
+             f"`{meta['retriever']}` · model `{meta['model']}` · {meta['date']}", "",
+             "**dev** questions are the ones tuned and trained on; **test** questions never are, so their "
+             "figures are the honest ones. Gates on answer quality read the test split.", "",
+             "## Release gates", "", "| split | metric | value | gate | status |", "|---|---|---|---|---|"]
+    lines += [f"| {g['split']} | {g['metric']} | {_fmt(g['value'])} | {g['rule']} {_fmt(g['limit'])} | "
+              f"{'ok' if g['ok'] else '**FAIL**'} |" for g in gates]
+    lines += ["", "## All metrics, per split", "", "| metric | " + " | ".join(splits) + " |",
+              "|---" * (len(splits) + 1) + "|"]
+    lines += [f"| {m} | " + " | ".join(_fmt(summaries[s].get(m)) for s in splits) + " |" for m in SCALARS]
+    lines += ["", "## Learned components (held-out scores from their model cards)", "", "| measure | value |",
+              "|---|---|"]
+    lines += [f"| {k} | {_fmt(v) if not isinstance(v, dict) else _cell(json.dumps(v))} |"
+              for k, v in meta.get("learned", {}).items()]
     lines += ["", "## Pass rate per category", "", "| category | passed | total | rate |", "|---|---|---|---|"]
     lines += [f"| {c} | {v['passed']} | {v['total']} | {v['rate']:.0%} |" for c, v in summary["pass_rate_by_category"].items()]
     lines += ["", "## Routing confusion (rows: expected, columns: got)", "",
@@ -93,8 +106,9 @@ def markdown(results, summary, gates, modes, comparison, meta) -> str:
     failing = [r for r in results if not r.passed]
     lines += ["", f"## Failing items ({len(failing)})", ""]
     for r in failing:
-        lines += [f"### {r.id} ({r.category}, {r.audience})", "", f"**Q:** {_cell(r.question)}", "",
-                  f"**Expected** {r.expected_kind}, **got** {r.kind} ({_cell(r.route_reason)}).", "",
+        lines += [f"### {r.id} ({r.split}, {r.category}, {r.audience})", "", f"**Q:** {_cell(r.question)}", "",
+                  f"**Expected** {r.expected_kind}, **got** {r.kind} ({_cell(r.route_reason)}); subject "
+                  f"{r.subject or '—'} → {r.subject_got or '—'}, facet {r.facet or '—'} → {r.facet_got or '—'}.", "",
                   *[f"- {_cell(f)}" for f in r.failures], "", "**Answer:**", "", _quote(r.answer), ""]
         if r.citations:
             lines += ["Cited: " + ", ".join(f"[{c['n']}] {c['doc_id']}" for c in r.citations), ""]
@@ -118,16 +132,22 @@ def _quote(text: str) -> str:
     return "\n".join("> " + html.escape(line) for line in (text or "(empty)").splitlines())
 
 
-def page(results, summary, gates, modes, comparison, meta) -> str:
+def page(results, summaries, gates, modes, comparison, meta) -> str:
     e = html.escape
-    gate_rows = "".join(f"<tr class='{'ok' if g['ok'] else 'fail'}'><td>{e(g['metric'])}</td><td>{_fmt(g['value'])}</td>"
-                        f"<td>{g['rule']} {_fmt(g['limit'])}</td><td>{'ok' if g['ok'] else 'FAIL'}</td></tr>" for g in gates)
-    metric_rows = "".join(f"<tr><td>{m}</td><td>{_fmt(summary.get(m))}</td></tr>" for m in SCALARS)
-    parts = [f"<h1>Evaluation report</h1><p>{summary['items']} reference questions · retriever {e(meta['retriever'])}"
-             f" · model {e(meta['model'])} · {e(meta['date'])}</p>",
-             f"<h2>Release gates</h2><table><tr><th>metric</th><th>value</th><th>gate</th><th>status</th></tr>{gate_rows}</table>",
+    summary, splits = summaries["all"], list(summaries)
+    gate_rows = "".join(f"<tr class='{'ok' if g['ok'] else 'fail'}'><td>{e(g['split'])}</td><td>{e(g['metric'])}</td>"
+                        f"<td>{_fmt(g['value'])}</td><td>{g['rule']} {_fmt(g['limit'])}</td>"
+                        f"<td>{'ok' if g['ok'] else 'FAIL'}</td></tr>" for g in gates)
+    metric_rows = "".join(f"<tr><td>{m}</td>" + "".join(f"<td>{_fmt(summaries[s].get(m))}</td>" for s in splits)
+                          + "</tr>" for m in SCALARS)
+    parts = [f"<h1>Evaluation report</h1><p>{summary['items']} questions ({e(meta['questions'])}) · retriever "
+             f"{e(meta['retriever'])} · model {e(meta['model'])} · {e(meta['date'])}</p>",
+             "<p><b>dev</b> questions are tuned and trained on; <b>test</b> questions never are.</p>",
+             "<h2>Release gates</h2><table><tr><th>split</th><th>metric</th><th>value</th><th>gate</th><th>status</th>"
+             f"</tr>{gate_rows}</table>",
              "<h2>Charts</h2><div class='charts'>" + _charts(results, summary) + "</div>",
-             f"<h2>All metrics</h2><table>{metric_rows}</table>"]
+             "<h2>All metrics, per split</h2><table><tr><th>metric</th>" + "".join(f"<th>{e(s)}</th>" for s in splits)
+             + f"</tr>{metric_rows}</table>"]
     if len(modes) > 1:
         names = list(modes)
         rows = "".join(f"<tr><td>{m}</td>" + "".join(f"<td>{_fmt(modes[n].get(m))}</td>" for n in names) + "</tr>"

@@ -5,6 +5,9 @@ Guarantees:
   symlink, so a build that fails or is killed leaves the previous index in place and valid.
 - Incremental: a document whose content hash, model and chunking settings are unchanged
   keeps its stored vectors; only new or edited documents go through the model.
+- Self-healing: an index with a missing, truncated or otherwise damaged file (checked by
+  SHA-256 against its manifest) is never "up to date", and vectors are reused only from files
+  whose hashes match, so `dystonia index` is the one command that repairs any damage.
 - One build at a time per index path (a lock file beside it).
 """
 
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import IndexError_, UsageError
+from common.errors import IndexError_, IndexMissing, IndexStale, UsageError
 from indexer.chunking import Chunk, ChunkingParams, chunk_document
 from indexer.documents import Document
 from indexer.embedding import Embedder
@@ -33,10 +36,14 @@ from indexer.store import (
     FORMAT_NAME,
     FORMAT_VERSION,
     check_compatible,
+    describe_files,
     embedding_input,
     read_manifest,
     resolve,
+    verify_files,
 )
+
+VECTOR_FILES = ("chunk_vectors.npy", "sentence_vectors.npy", "sentence_alone_vectors.npy")
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class IndexData:
     sentences: np.ndarray
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    sentence_alone_vectors: np.ndarray
 
 
 @dataclass
@@ -80,19 +88,42 @@ class _Prepared:
     chunks: list[Chunk]
     chunk_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+    sentence_alone_vectors: np.ndarray | None = None
 
 
 def is_current(corpus: Corpus, out: str | Path, model_id: str, settings: BuildSettings = BuildSettings()) -> bool:
-    """True when the index at ``out`` was built from exactly this corpus, model and settings."""
+    """True when the index at ``out`` was built from exactly this corpus, model and settings
+    and every one of its files is intact."""
+    return rebuild_reason(corpus, out, model_id, settings) is None
+
+
+def rebuild_reason(corpus: Corpus, out: str | Path, model_id: str,
+                   settings: BuildSettings = BuildSettings()) -> str | None:
+    """Why the index at ``out`` must be (re)built, in a few words; None when it is current.
+
+    Files are hash-checked last, and only when everything else says "current": building is
+    rare and a rebuild is cheap next to serving quotes from a damaged index."""
     try:
         manifest = read_manifest(out)
         check_compatible(manifest, resolve(out), model_id)
+    except IndexMissing:
+        return "there is no index yet"
+    except IndexStale:
+        return "it was built by other code, chunking or model"
     except IndexError_:
-        return False
+        return "its manifest is damaged"
     wanted = [[d.id, d.content_hash] for d in corpus.documents]
-    built = [[d["id"], d["content_hash"]] for d in manifest.get("documents", [])]
-    return built == wanted and manifest.get("chunking") == settings.chunking.as_dict() \
-        and manifest.get("dense", {}).get("hnsw_threshold") == settings.hnsw_threshold
+    built = [[d.get("id"), d.get("content_hash")] for d in manifest.get("documents", [])]
+    if built != wanted:
+        return "the corpus changed"
+    if manifest.get("chunking") != settings.chunking.as_dict() \
+            or manifest.get("dense", {}).get("hnsw_threshold") != settings.hnsw_threshold:
+        return "the build settings changed"
+    if not isinstance(manifest.get("sha256"), dict):
+        return "it was built by older code (its manifest has no checksums)"
+    if damaged := verify_files(out, manifest):
+        return "damaged files: " + ", ".join(d.name for d in damaged)
+    return None
 
 
 def build_index(corpus: Corpus, out: str | Path, embedder: Embedder,
@@ -125,8 +156,9 @@ def _prepare(doc: Document, params: ChunkingParams, reusable) -> _Prepared:
     sentences, chunks = chunk_document(doc.id, doc.text, params)
     part = _Prepared(doc, sentences, chunks)
     if reusable and reusable[0] == doc.content_hash and len(reusable[1]) == len(chunks) \
-            and len(reusable[2]) == len(sentences):
+            and len(reusable[2]) == len(sentences) == len(reusable[3]):
         part.chunk_vectors, part.sentence_vectors = np.asarray(reusable[1]), np.asarray(reusable[2])
+        part.sentence_alone_vectors = np.asarray(reusable[3])
     return part
 
 
@@ -147,7 +179,19 @@ def _embed_missing(prepared: list[_Prepared], embedder: Embedder, progress: bool
         return 0, 0
     vectors, pooled = embedder.embed_passages(inputs, spans, progress=progress)
     _distribute(todo, owners, vectors, pooled, embedder.dimension)
+    _embed_alone(todo, embedder, progress)
     return len(todo), len(inputs)
+
+
+def _embed_alone(todo: list[_Prepared], embedder: Embedder, progress: bool) -> None:
+    """Each sentence embedded on its own, too: a sentence's own vector tells which sentence of
+    a passage answers a question better than its vector pooled in the passage's context."""
+    texts = [part.doc.text[s.start:s.end] for part in todo for s in part.sentences]
+    vectors = embedder.embed(texts, progress=progress and len(texts) > 500, description="embedding sentences")
+    start = 0
+    for part in todo:
+        part.sentence_alone_vectors = vectors[start:start + len(part.sentences)]
+        start += len(part.sentences)
 
 
 def _distribute(todo, owners, vectors, pooled, dimension: int) -> None:
@@ -182,6 +226,7 @@ def _assemble(prepared: list[_Prepared]) -> IndexData:
         sentences=np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 3),
         chunk_vectors=_stack([p.chunk_vectors for p in prepared], dimension),
         sentence_vectors=_stack([p.sentence_vectors for p in prepared], dimension),
+        sentence_alone_vectors=_stack([p.sentence_alone_vectors for p in prepared], dimension),
     )
 
 
@@ -191,22 +236,30 @@ def _stack(parts: list[np.ndarray | None], dimension: int) -> np.ndarray:
 
 
 def _previous_vectors(out: Path, embedder: Embedder, settings: BuildSettings) -> dict:
-    """{doc id: (content hash, chunk vectors, sentence vectors)} from a compatible previous index."""
+    """{doc id: (content hash, chunk vectors, sentence vectors, sentence-alone vectors)} from a compatible previous index
+    whose vector files match their manifest hashes; empty (embed everything) otherwise."""
     try:
         manifest = read_manifest(out)
         check_compatible(manifest, out, embedder.model_id, embedder.dimension)
         if manifest.get("chunking") != settings.chunking.as_dict():
             return {}
-        chunk_vectors = np.load(out / "chunk_vectors.npy", mmap_mode="r")
-        sentence_vectors = np.load(out / "sentence_vectors.npy", mmap_mode="r")
+        if verify_files(out, manifest, VECTOR_FILES):
+            return {}  # damaged vectors would be served as if they were the model's: embed again
+        chunk_vectors = np.load(out / "chunk_vectors.npy", mmap_mode="r", allow_pickle=False)
+        sentence_vectors = np.load(out / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        alone_vectors = np.load(out / "sentence_alone_vectors.npy", mmap_mode="r", allow_pickle=False)
     except (IndexError_, OSError, ValueError):
         return {}
     reusable, c, s = {}, 0, 0
-    for entry in manifest.get("documents", []):
-        nc, ns = entry["chunks"], entry["sentences"]
-        reusable[entry["id"]] = (entry["content_hash"], chunk_vectors[c:c + nc], sentence_vectors[s:s + ns])
-        c, s = c + nc, s + ns
-    if c != len(chunk_vectors) or s != len(sentence_vectors):
+    try:
+        for entry in manifest.get("documents", []):
+            nc, ns = entry["chunks"], entry["sentences"]
+            reusable[entry["id"]] = (entry["content_hash"], chunk_vectors[c:c + nc], sentence_vectors[s:s + ns],
+                                     alone_vectors[s:s + ns])
+            c, s = c + nc, s + ns
+    except (KeyError, TypeError):
+        return {}
+    if c != len(chunk_vectors) or s != len(sentence_vectors) or s != len(alone_vectors):
         return {}  # inconsistent: rebuild everything rather than trust it
     return reusable
 
@@ -248,6 +301,7 @@ def write_index(out: Path, data: IndexData, settings: BuildSettings, model_id: s
     np.save(folder / "sentences.npy", data.sentences)
     np.save(folder / "chunk_vectors.npy", data.chunk_vectors)
     np.save(folder / "sentence_vectors.npy", data.sentence_vectors.astype(np.float16))
+    np.save(folder / "sentence_alone_vectors.npy", data.sentence_alone_vectors.astype(np.float16))
     faiss.write_index(build_dense(data.chunk_vectors, settings), str(folder / "dense.faiss"))
     lexical_texts = [embedding_input(by_id[c.doc_id], c, by_id[c.doc_id].text[c.start:c.end]) for c in data.chunks]
     LexicalIndex.build(lexical_texts).save(folder / "lexical")
@@ -281,7 +335,7 @@ def _manifest(data: IndexData, settings: BuildSettings, model_id: str, dimension
     chunks_per_doc: dict[str, int] = {}
     for chunk in data.chunks:
         chunks_per_doc[chunk.doc_id] = chunks_per_doc.get(chunk.doc_id, 0) + 1
-    files = {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}
+    files, digests = describe_files(folder)
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -300,6 +354,7 @@ def _manifest(data: IndexData, settings: BuildSettings, model_id: str, dimension
         "build_seconds": round(time.perf_counter() - started, 2) if started else None,
         **extra,
         "files": files,
+        "sha256": digests,
     }
 
 

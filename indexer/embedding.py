@@ -37,14 +37,19 @@ class Embedder:
               description: str = "embedding") -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        # Batches of similar length waste little on padding; results go back in input order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i])) if len(texts) > batch_size else \
+            list(range(len(texts)))
         batches = range(0, len(texts), batch_size)
         if progress:
             from tqdm import tqdm
 
             batches = tqdm(batches, desc=description, unit="batch", total=len(batches))
-        parts = [self.embed_batch(texts[i:i + batch_size]) for i in batches]
+        parts = [self.embed_batch([texts[j] for j in order[i:i + batch_size]]) for i in batches]
+        vectors = np.empty((len(texts), self.dimension), np.float32)
+        vectors[order] = np.vstack(parts)
         self.texts_embedded += len(texts)
-        return _normalized(np.vstack(parts))
+        return _normalized(vectors)
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

@@ -3,23 +3,29 @@
 Layout (``FORMAT_VERSION`` 2)::
 
     manifest.json         format, model, chunking, dense/lexical settings, documents + hashes,
-                          counts, build time, and the size of every other file
+                          counts, build time, and the size (``files``) and SHA-256 (``sha256``)
+                          of every other file
     documents.jsonl       one document per line: metadata, subjects and cleaned text (quotes come from here)
     chunks.jsonl          one chunk per line: document, section path, offsets, sentence range
     sentences.npy         int64 (n, 3): document row, start, end
     chunk_vectors.npy     float32 (chunks, dim), L2-normalised
-    sentence_vectors.npy  float16 (sentences, dim), L2-normalised (half size; only scored a few at a time)
+    sentence_vectors.npy  float16 (sentences, dim), L2-normalised: each sentence pooled inside its passage
+    sentence_alone_vectors.npy  float16 (sentences, dim): each sentence embedded on its own
     dense.faiss           FAISS inner-product index over chunk vectors (flat, or HNSW when large)
     lexical/              bm25s index + vocabulary of the chunk texts
 
 The path the user names (``var/index`` by default) is a symlink to one build folder beside
 it, swapped atomically when a build succeeds, so readers never see a half-written index.
-Loading verifies the manifest against the running code and model; any mismatch or damage
-raises one clear error naming the rebuild command.
+Loading verifies the manifest against the running code and model and checks that every
+file is present with its recorded size; any mismatch or damage raises one clear error naming
+the rebuild command. Loading never hashes (the chat loads the index at start-up); damage that
+keeps a file's size is found by ``verify_files`` (``dystonia index --verify``), and
+``dystonia index`` runs the same check before it calls an index up to date.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +45,8 @@ FORMAT_VERSION = 2
 EMBEDDING_INPUT_VERSION = 1
 DEFAULT_INDEX_DIR = "var/index"
 DATA_FILES = ("documents.jsonl", "chunks.jsonl", "sentences.npy", "chunk_vectors.npy",
-              "sentence_vectors.npy", "dense.faiss")
+              "sentence_vectors.npy", "sentence_alone_vectors.npy", "dense.faiss")
+LEXICAL_FOLDER = "lexical"
 
 
 def embedding_input(doc: Document, chunk: Chunk, text: str) -> str:
@@ -58,7 +65,8 @@ class Index:
     chunks: list[Chunk]
     sentences: np.ndarray  # (n, 3) document row, start, end
     chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    sentence_vectors: np.ndarray  # each sentence pooled in its passage's context
+    sentence_alone_vectors: np.ndarray  # each sentence on its own
     dense: Any  # faiss.Index (faiss has no type hints)
     lexical: LexicalIndex
 
@@ -103,7 +111,8 @@ def check_compatible(manifest: dict, path: Path, model_id: str | None = None, di
     """Refuse an index built by other code or another model than the one running now."""
     found = manifest.get("format_version")
     if found != FORMAT_VERSION:
-        raise IndexStale(f"index at {path} has format version {found}, this code reads {FORMAT_VERSION}; {REBUILD_HINT}")
+        raise IndexStale(f"index at {path} has format version {found}, this code reads {FORMAT_VERSION}; "
+                         f"{REBUILD_HINT}")
     chunking = manifest.get("chunking", {})
     if chunking.get("version") != ALGORITHM_VERSION or manifest.get("embedding_input") != EMBEDDING_INPUT_VERSION:
         raise IndexStale(f"index at {path} was built with an older chunking method; {REBUILD_HINT}")
@@ -131,13 +140,86 @@ def load_index(path: str | Path = DEFAULT_INDEX_DIR, *, model_id: str | None = N
     return index
 
 
+def file_digest(file: Path) -> str:
+    """SHA-256 of a file, read in blocks so a large vector file is never held in memory."""
+    with file.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def describe_files(folder: Path) -> tuple[dict[str, int], dict[str, str]]:
+    """(size, SHA-256) of every file in a build folder, by path relative to it; the manifest
+    records both (``files`` and ``sha256``). The manifest itself is not described."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p != folder / "manifest.json")
+    names = [str(p.relative_to(folder)) for p in files]
+    return ({n: p.stat().st_size for n, p in zip(names, files)},
+            {n: file_digest(p) for n, p in zip(names, files)})
+
+
+@dataclass(frozen=True)
+class FileDamage:
+    """One index file that is not what was built: ``name`` relative to the index folder."""
+
+    folder: Path
+    name: str
+    problem: str  # "is missing", "has the wrong size ...", ...
+
+    def __str__(self) -> str:
+        return f"index file {self.folder / self.name} {self.problem}; {REBUILD_HINT}"
+
+
+def verify_files(path: str | Path, manifest: dict | None = None,
+                 names: tuple[str, ...] | None = None) -> list[FileDamage]:
+    """Hash-check an index's files against its manifest: every file that is unlisted, missing,
+    of the wrong size, or whose contents are not what was built; empty when all are intact.
+    ``names`` limits the check to those files. Slow on a large index (it reads every byte),
+    so it runs when building and on ``--verify``, never on load."""
+    path = resolve(path).resolve()
+    manifest = read_manifest(path) if manifest is None else manifest
+    sizes, digests = _listing(manifest)
+    damage = [FileDamage(path, name, "is not listed in manifest.json") for name in _unlisted(sizes, names)]
+    for name in sorted(sizes if names is None else set(names) & set(sizes)):
+        problem = _size_problem(path / name, sizes[name])
+        if problem is None and not isinstance(digests.get(name), str):
+            problem = "has no checksum in manifest.json (built by older code)"
+        elif problem is None and file_digest(path / name) != digests[name]:
+            problem = "is damaged: its contents are not what was built (SHA-256 differs from manifest.json)"
+        if problem:
+            damage.append(FileDamage(path, name, problem))
+    return damage
+
+
+def _listing(manifest: dict) -> tuple[dict, dict]:
+    """The manifest's {file: size} and {file: SHA-256} (empty if a damaged manifest holds something else)."""
+    sizes, digests = manifest.get("files"), manifest.get("sha256")
+    return (sizes if isinstance(sizes, dict) else {}), (digests if isinstance(digests, dict) else {})
+
+
+def _unlisted(sizes: dict, names: tuple[str, ...] | None) -> list[str]:
+    """Files an index must have that its manifest does not list (a damaged manifest)."""
+    wanted = DATA_FILES if names is None else names
+    missing = [name for name in wanted if name not in sizes]
+    if names is None and not any(name.startswith(f"{LEXICAL_FOLDER}/") for name in sizes):
+        missing.append(f"{LEXICAL_FOLDER}/")
+    return missing
+
+
+def _size_problem(file: Path, size: int) -> str | None:
+    if not file.is_file():
+        return "is missing"
+    if file.stat().st_size != size:
+        return "has the wrong size (truncated or changed)"
+    return None
+
+
 def _check_file_sizes(path: Path, manifest: dict) -> None:
-    for name, size in manifest.get("files", {}).items():
-        file = path / name
-        if not file.exists():
-            raise IndexCorrupt(f"index file {file} is missing; {REBUILD_HINT}")
-        if file.stat().st_size != size:
-            raise IndexCorrupt(f"index file {file} has the wrong size (truncated or changed); {REBUILD_HINT}")
+    """The cheap check every load makes: each file the index needs is listed, present, and
+    of the size recorded when it was built."""
+    sizes, _ = _listing(manifest)
+    if unlisted := _unlisted(sizes, None):
+        raise IndexCorrupt(str(FileDamage(path, unlisted[0], "is not listed in manifest.json")))
+    for name, size in sizes.items():
+        if problem := _size_problem(path / name, size):
+            raise IndexCorrupt(str(FileDamage(path, name, problem)))
 
 
 def _read(path: Path, manifest: dict) -> Index:
@@ -155,6 +237,7 @@ def _read(path: Path, manifest: dict) -> Index:
         sentences=np.load(path / "sentences.npy", allow_pickle=False),
         chunk_vectors=np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r"),
         sentence_vectors=np.load(path / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"),
+        sentence_alone_vectors=np.load(path / "sentence_alone_vectors.npy", allow_pickle=False, mmap_mode="r"),
         dense=faiss.read_index(str(path / "dense.faiss")),
         lexical=LexicalIndex.load(path / "lexical"),
     )
@@ -183,7 +266,8 @@ def _check_consistent(index: Index, path: Path) -> None:
     problems = [f"{k}: manifest says {counts.get(k)}, files hold {v}" for k, v in actual.items() if counts.get(k) != v]
     if index.chunk_vectors.shape[0] != len(index.chunks) or index.dense.ntotal != len(index.chunks):
         problems.append("chunk vectors do not match the chunks")
-    if index.sentence_vectors.shape[0] != len(index.sentences):
+    if index.sentence_vectors.shape[0] != len(index.sentences) or \
+            index.sentence_alone_vectors.shape[0] != len(index.sentences):
         problems.append("sentence vectors do not match the sentences")
     if index.lexical.size != len(index.chunks):
         problems.append("lexical index does not match the chunks")

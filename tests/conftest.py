@@ -86,9 +86,10 @@ def tiny_index(tiny_index_dir):
 @pytest.fixture(scope="session")
 def tiny_assistant(tiny_index):
     from assistant.pipeline import Assistant
-    from tests.helpers import WordHashEmbedder
+    from tests.helpers import WordHashEmbedder, stand_in_models
 
-    return Assistant(tiny_index, WordHashEmbedder())
+    facets, scorer = stand_in_models()
+    return Assistant.build(tiny_index, WordHashEmbedder(), facets=facets, scorer=scorer)
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +127,7 @@ def index(index_dir, embedder):
 def assistant(index, embedder):
     from assistant.pipeline import Assistant
 
-    return Assistant(index, embedder)
+    return Assistant.build(index, embedder)
 
 
 def start_chat(index_dir: Path, feedback_db: str, log_path: Path, *extra: str):

@@ -81,6 +81,18 @@ class WordHashEmbedder(Embedder):
         return vectors
 
 
+def stand_in_models(dimension: int = WordHashEmbedder.dimension):
+    """Learned models for a stand-in embedder: facet classifiers that know nothing (every
+    facet equally likely) and an untrained scorer (every sentence 0.5). Pipeline logic runs
+    end to end with them; answer quality is the slow tests' business."""
+    from assistant.facets import FACETS, OTHER, FacetModels, LinearModel
+    from assistant.scorer import SentenceScorer
+
+    labels = (*FACETS, OTHER)
+    blank = LinearModel(labels, np.zeros((len(labels), dimension), np.float32), np.zeros(len(labels), np.float32))
+    return FacetModels(blank, blank, WordHashEmbedder.model_id), SentenceScorer.untrained()
+
+
 def make_pdf(lines: list[str]) -> bytes:
     """A minimal one-page PDF whose text pypdf can extract (no PDF library needed)."""
     content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(

@@ -13,7 +13,7 @@ import pytest
 from common.errors import IndexCorrupt, IndexMissing, IndexStale, UsageError
 from indexer.build import BuildSettings, build_index, build_lock, is_current
 from indexer.loading import load_corpus
-from indexer.store import load_index
+from indexer.store import FORMAT_VERSION, load_index
 from tests.conftest import REPO
 from tests.helpers import FakeEmbedder, write_doc
 
@@ -35,15 +35,21 @@ def build(folder, out, embedder=None, **kwargs):
 
 
 def test_a_build_writes_a_complete_versioned_manifest(small_corpus, tmp_path):
-    report, _ = build(small_corpus, tmp_path / "index")
-    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
-    assert manifest["format"] == "dystonia-index" and manifest["format_version"] == 1
+    out = tmp_path / "index"
+    report, _ = build(small_corpus, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "dystonia-index" and manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == {"id": FakeEmbedder.model_id, "dimension": 16}
     assert manifest["chunking"]["max_chars"] == 1000
     assert [d["id"] for d in manifest["documents"]] == ["alpha", "beta", "gamma"]
     assert all(len(d["content_hash"]) == 64 for d in manifest["documents"])
     assert manifest["counts"] == {"documents": 3, "chunks": report.chunks, "sentences": report.sentences}
     assert manifest["dense"]["type"] == "flat" and manifest["built_at"]
+    files = sorted(str(p.relative_to(out.resolve())) for p in out.resolve().rglob("*")
+                   if p.is_file() and p.name != "manifest.json")
+    assert sorted(manifest["files"]) == sorted(manifest["sha256"]) == files
+    assert all(manifest["files"][name] == (out.resolve() / name).stat().st_size for name in files)
+    assert all(len(digest) == 64 for digest in manifest["sha256"].values())
     index = load_index(tmp_path / "index", model_id=FakeEmbedder.model_id)
     assert index.dense.ntotal == report.chunks
 
@@ -95,7 +101,8 @@ def test_a_build_killed_half_way_leaves_the_previous_index_valid(small_corpus, t
     script = (f"import sys; sys.path[:0] = [{str(REPO)!r}]\n"
               "from indexer.build import build_index\nfrom indexer.loading import load_corpus\n"
               "from tests.helpers import FakeEmbedder\n"
-              f"build_index(load_corpus({str(small_corpus)!r}), {str(out)!r}, FakeEmbedder(delay=0.5), progress=False)\n")
+              f"build_index(load_corpus({str(small_corpus)!r}), {str(out)!r}, FakeEmbedder(delay=0.5), "
+              "progress=False)\n")
     child = subprocess.Popen([sys.executable, "-c", script])
     time.sleep(3)
     assert child.poll() is None, "the build should still be embedding"
@@ -109,9 +116,9 @@ def test_a_build_killed_half_way_leaves_the_previous_index_valid(small_corpus, t
 
 
 def test_one_build_at_a_time(tmp_path):
-    with build_lock(tmp_path / "index"), pytest.raises(UsageError, match="another build"):
-        with build_lock(tmp_path / "index"):
-            pass
+    with build_lock(tmp_path / "index"), pytest.raises(UsageError, match="another build"), \
+            build_lock(tmp_path / "index"):
+        pass
 
 
 def test_refuses_to_replace_a_folder_that_is_not_an_index(small_corpus, tmp_path):

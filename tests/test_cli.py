@@ -16,15 +16,19 @@ from cli.options import World
 from indexer.build import build_index
 from indexer.loading import load_corpus
 from tests.conftest import REPO, TINY_CORPUS
-from tests.helpers import FakeEmbedder, WordHashEmbedder, write_doc
+from tests.helpers import FakeEmbedder, WordHashEmbedder, stand_in_models, write_doc
 
 HEAVY = {"torch", "gradio", "faiss", "sentence_transformers", "transformers"}
 
 
+def stand_in() -> World:
+    facets, scorer = stand_in_models()
+    return World(embedder=WordHashEmbedder(), facets=facets, scorer=scorer)
+
+
 def run(*args, input=None):
     """The command in-process, with the word-hash stand-in model instead of the real one."""
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False,
-                              obj=World(embedder=WordHashEmbedder()))
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False, obj=stand_in())
 
 
 def test_help_lists_every_command_and_imports_nothing_heavy():
@@ -152,7 +156,7 @@ def test_a_hostile_batch_gets_one_record_per_line_and_never_a_traceback(tiny_ind
     batch = tmp_path / "hostile.jsonl"
     batch.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + b"\xff\n")
     result = CliRunner().invoke(cli, ["ask", "--batch", str(batch), "--index", str(tiny_index_dir)],
-                                obj=World(embedder=WordHashEmbedder()))
+                                obj=stand_in())
     assert result.exit_code == 0 and "Traceback" not in result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in records] == ["huge", "nul", "rtl", "emoji", "script", "inject", "spanish", "markdown", None]
@@ -165,6 +169,6 @@ def test_a_hostile_batch_gets_one_record_per_line_and_never_a_traceback(tiny_ind
 
 def test_a_single_oversized_question_is_a_clear_message(tiny_index_dir):
     result = CliRunner().invoke(cli, ["ask", "x" * 1_000_000, "--index", str(tiny_index_dir)],
-                                obj=World(embedder=WordHashEmbedder()))
+                                obj=stand_in())
     assert result.exit_code == 2 and "please keep it under 2,000 characters" in result.output
     assert "Traceback" not in result.output

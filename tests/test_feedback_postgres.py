@@ -2,15 +2,20 @@
 
 import csv
 import threading
+import uuid
 
 import pytest
 
-from chat.feedback import Feedback, PostgresStore, open_store
+from chat.feedback import COLUMNS, Feedback, PostgresStore, open_store
 from chat.process import free_port
 from tests.conftest import need
 from tests.postgres import TemporaryPostgres, binaries
 
 pytestmark = pytest.mark.postgres
+
+LEGACY_TABLE = """CREATE TABLE feedback (id BIGSERIAL PRIMARY KEY, created_at TEXT NOT NULL, rating INTEGER NOT NULL,
+    comment TEXT, kind TEXT NOT NULL, audience TEXT NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL,
+    citations TEXT NOT NULL, session TEXT NOT NULL)"""
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +28,7 @@ def postgres_url():
 
 def feedback(n: int) -> Feedback:
     return Feedback(rating=1 if n % 2 else -1, question=f"question {n}", answer=f"answer {n}", kind="answer",
-                    audience="patient", citations=[{"n": 1, "doc_id": "d", "quote": "q"}], session=f"s{n}")
+                    audience="patient", citations=[{"n": 1, "doc_id": "d", "quote": "q"}])
 
 
 def test_a_postgresql_url_selects_the_postgresql_store(postgres_url):
@@ -43,6 +48,40 @@ def test_rows_round_trip_and_export(postgres_url, tmp_path):
     assert (mine["comment"], mine["question"], mine["rating"]) == ("clear", "question 1", "1")
     store.delete(row)
     assert all(r[0] != row for r in store.rows())
+
+
+def test_text_postgresql_refuses_is_stored_cleaned(postgres_url):
+    """A NUL and a lone surrogate (both possible in JSON from a browser) cannot fail a write."""
+    store = open_store(postgres_url)
+    row = store.add(Feedback(1, "what is\x00 dystonia?\ud800", "answer", "answer", "patient", [{"quote": "q\udfff"}],
+                             "odd\x00 comment \ud83d"))
+    store.update(row, comment="still\x00 odd \udc00")
+    [(question, comment, citations)] = [(r[6], r[3], r[8]) for r in store.rows() if r[0] == row]
+    assert (question, comment) == ("what is  dystonia?\ufffd", "still  odd \ufffd") and "\ufffd" in citations
+
+
+def test_a_table_from_before_the_session_column_was_dropped_keeps_working(postgres_url, tmp_path):
+    """Earlier versions stored a (NOT NULL) browser session id: it is emptied, never written, never exported."""
+    import psycopg
+
+    database = f"legacy_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {database}")
+    url = postgres_url.rsplit("/", 1)[0] + f"/{database}"
+    with psycopg.connect(url) as connection:
+        connection.execute(LEGACY_TABLE)
+        connection.execute("INSERT INTO feedback (created_at, rating, comment, kind, audience, question, answer, "
+                           "citations, session) VALUES ('2025-01-01', 1, NULL, 'answer', 'patient', 'q', 'a', '[]', "
+                           "'browser-1234')")
+    store = open_store(url)
+    store.add(feedback(7))
+    with psycopg.connect(url) as connection:
+        assert {r[0] for r in connection.execute("SELECT session FROM feedback")} == {""}
+    out = tmp_path / "feedback.csv"
+    store.export_csv(out)
+    with out.open(encoding="utf-8") as handle:
+        header, *exported = list(csv.reader(handle))
+    assert tuple(header) == COLUMNS and "session" not in header and len(exported) == 2
 
 
 def test_several_writers_lose_nothing(postgres_url):

@@ -10,9 +10,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.pipeline import MAX_QUESTION_CHARS, clean, validate
+from assistant.query import MAX_QUESTION_CHARS, clean, validate, without_instructions
 from assistant.reply import DISCLAIMER, KINDS, Reply
-from assistant.routing import COSMETIC, PERSONAL, RED_FLAGS, SELF_HARM, without_instructions
+from assistant.routing import COSMETIC, PERSONAL, RED_FLAGS, SELF_HARM
 from chat.html import reply_html
 from common.errors import CorpusError
 from evals.checks import citation_problems, unsupported_claims

@@ -1,0 +1,282 @@
+"""Assess the evidence for a question: which retrieved sentences could answer it, and how well.
+
+Every sentence of the retrieved passages becomes a ``Candidate`` with its features
+(``assistant.scorer.FEATURES``) and the learned scorer's probability that it answers the
+question. From them the assessment picks:
+
+- the **lead**: the best sentence about the subject asked (or about no condition, such as a
+  treatment page's sentence) that can open an answer on its own, if it is likely enough
+  (``compose.lead_min``);
+- when there is no lead, the **close** sentences: what the sources say about the broader
+  condition (dystonia in general, for a question on one form), or labelled notes on
+  specific forms (for a general question), which an answer may offer after saying plainly
+  that the sources don't answer the question itself.
+
+It also summarises retrieval for routing (best passage and sentence similarity) and, only
+when routing asks, finds the question's words no source uses (a batch of embeddings).
+The router decides the kind of reply from this; the composer writes it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from bm25s.stopwords import STOPWORDS_EN
+
+from assistant.annotations import Annotations, SentenceInfo
+from assistant.conversation import QUESTION_WORDS
+from assistant.query import Query
+from assistant.retrieval import Hit
+from assistant.scorer import FEATURES, SentenceScorer
+from assistant.subjects import GENERAL, Catalogue
+from assistant.tuning import Tuning
+from assistant.vocabulary import Vocabulary
+from common.text import stem, terms
+from indexer.embedding import Embedder
+from indexer.store import Index
+
+GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
+CONTENT_STOPWORDS = QUESTION_WORDS | {"dystonia", "dystonias", "dystonic", "people", "person", "someone", "thing",
+                                      "things", "just", "like", "want", "need", "mean", "think", "said", "says"}
+DEFINITION = re.compile(r"^([\w'’-]+\s+){1,7}?(is|are)\s+(a|an|the|one|any|movement|neurological|rare|"
+                        r"characteri[sz]ed|caused)\b", re.I)
+RELATIONS = ("same", "neutral", "broader", "narrower", "other")
+LEAD_RELATIONS = ("same", "neutral", "broader")  # broader ones only when nothing on the subject fits, framed
+RESOLVABLE_START = re.compile(r"^(This condition|The condition|This disorder|The disorder|This disease|"
+                              r"The disease|This syndrome|The syndrome)\b")
+
+
+@dataclass(eq=False)  # identity: the same sentence scored for another question is another candidate
+class Candidate:
+    info: SentenceInfo
+    hit_rank: int
+    relation: str  # of its condition to the one asked: see Catalogue.relation
+    similarity: float
+    features: np.ndarray
+    score: float = 0.0  # the scorer's probability that it answers the question
+    fits: bool = True  # answers what was asked (its facet), as far as the facet models can tell
+    also: list[Candidate] = field(default_factory=list)  # the same fact in other sources
+
+    @property
+    def row(self) -> int:
+        return self.info.row
+
+
+@dataclass(frozen=True)
+class Evidence:
+    dense_top: float  # best passage cosine
+    sentence_top: float  # best sentence cosine among the top passages
+    candidates: tuple[Candidate, ...]  # scored, best first
+    lead: Candidate | None  # None: the library does not answer what was asked about this subject
+    close: tuple[Candidate, ...]  # then: what it says on the broader condition, or on specific forms
+    # Words that matter to the question but no source uses. A function, because finding them
+    # costs a batch of embeddings, so it runs only when nothing cheaper has decided.
+    unsupported_terms: Callable[[], tuple[str, ...]] = lambda: ()
+    unmentioned: Callable[[], tuple[str, ...]] = lambda: ()
+
+    @property
+    def answerable(self) -> bool:
+        return self.lead is not None or bool(self.close)
+
+
+class Assessor:
+    def __init__(self, index: Index, annotations: Annotations, catalogue: Catalogue, scorer: SentenceScorer | None,
+                 embedder: Embedder, vocabulary: Vocabulary, tuning: Tuning):
+        self.index, self.annotations, self.catalogue, self.scorer = index, annotations, catalogue, scorer
+        self.embedder, self.vocabulary, self.tuning = embedder, vocabulary, tuning
+        sentence_labels = annotations.facet_labels
+        self.sentence_facet_column = {label: i for i, label in enumerate(sentence_labels)}
+
+    def assess(self, query: Query, hits: list[Hit]) -> Evidence:
+        candidates = self.candidates(query, hits)
+        if self.scorer is not None and candidates:
+            for candidate, p in zip(candidates, self.scorer.probabilities(np.vstack([c.features for c in candidates]))):
+                candidate.score = float(p)
+        candidates.sort(key=lambda c: (-c.score, c.row))
+        confident = query.facet_scores.get(query.facet, 0.0) >= self.tuning.compose.facet_confidence
+        column = FEATURES.index("facet_fit")
+        for candidate in candidates:
+            candidate.fits = not confident or float(candidate.features[column]) >= self.tuning.compose.facet_fit_min
+        best = hits[:self.tuning.retrieval.evidence_hits]
+        unsupported = functools.cache(lambda: self._unsupported(query))
+        return Evidence(
+            dense_top=max((h.dense for h in hits), default=0.0),
+            sentence_top=self.best_similarity(query.vector, best),
+            candidates=tuple(candidates), lead=self._lead(query, candidates), close=self._close(query, candidates),
+            unsupported_terms=lambda: tuple(unsupported()),
+            unmentioned=functools.cache(lambda: self._pulling_away(query, best, unsupported())))
+
+    def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
+        """Stand-alone sentences of the hits with their features (not yet scored)."""
+        weights = self._term_weights(query.expanded)
+        seen: set[int] = set()
+        found = []
+        for rank, hit in enumerate(hits):
+            rows = [r for r in range(hit.chunk.first_sentence, hit.chunk.last_sentence + 1) if r not in seen]
+            seen.update(rows)
+            rows = [r for r in rows if self.annotations[r].stands_alone]
+            if not rows:
+                continue
+            similarities = np.asarray(self.index.sentence_vectors[rows], np.float32) @ query.vector
+            alone = np.asarray(self.index.sentence_alone_vectors[rows], np.float32) @ query.own_vector
+            for row, similarity, own in zip(rows, similarities.tolist(), alone.tolist()):
+                info = self.annotations[row]
+                relation = self._relation(query, info)
+                found.append(Candidate(info, rank, relation, similarity,
+                                       self._features(query, info, rank, relation, (similarity, own), weights)))
+        return found
+
+    def _relation(self, query: Query, info: SentenceInfo) -> str:
+        """How the sentence's condition relates to the one asked. A question about a treatment
+        that names no condition ("can massage replace botox?") takes the treatment's pages
+        as they are: only a condition the sentence itself names can put it off the subject."""
+        asked = query.subject
+        relation = self.catalogue.relation(asked.condition, info.condition)
+        if relation == "narrower" and asked.condition == GENERAL and asked.treatment and not info.condition_named:
+            return "neutral"
+        if relation == "neutral":
+            return self._on_a_treatment_page(asked, info)
+        return relation
+
+    def _on_a_treatment_page(self, asked, info: SentenceInfo) -> str:
+        """A sentence of a page about a treatment: about the condition asked if it names it;
+        about another if it names only others ("...symptoms of Parkinson's disease"); else
+        neutral, unless the page is on another treatment and the question on a specific
+        condition it does not list."""
+        named = {n for n in info.named if self.catalogue.subjects[n].kind == "condition"}
+        if asked.condition in named:
+            return "same"
+        relations = {self.catalogue.relation(asked.condition, n) for n in named}
+        if named and relations <= {"other"}:
+            return "other"
+        if "narrower" in relations:
+            return "narrower"
+        listed = {s.name for s in self.index.documents[info.doc_row].subjects}
+        if asked.condition != GENERAL and asked.condition not in listed and asked.treatment not in listed:
+            return "other"
+        return "neutral"
+
+    def best_similarity(self, vector: np.ndarray, hits: list[Hit]) -> float:
+        rows = [r for h in hits for r in range(h.chunk.first_sentence, h.chunk.last_sentence + 1)]
+        return float((self.index.sentence_vectors[rows] @ vector).max()) if rows else 0.0
+
+    def _features(self, query: Query, info: SentenceInfo, rank: int, relation: str,
+                  similarities: tuple[float, float], weights: dict[str, float]) -> np.ndarray:
+        """``similarities``: the question's to the sentence in its passage, and on its own."""
+        similarity, own = similarities
+        total = sum(weights.values())
+        overlap = sum(w for t, w in weights.items() if t in info.terms) / total if total else 0.0
+        doc = self.index.documents[info.doc_row]
+        main = doc.subjects[0].name if doc.subjects else None
+        asked = query.subject
+        subject_document = main is not None and (main == asked.condition or main == asked.treatment)
+        names_treatment = asked.treatment is not None and asked.treatment in info.named
+        heading = self.annotations.heading_vector(info.row)
+        values = {
+            "alone_similarity": own,
+            "similarity": similarity,
+            "heading_similarity": float(heading @ query.own_vector) if heading is not None else 0.0,
+            "facet_fit": self._fit(query, info), "overlap": overlap,
+            **{f"{r}_subject": float(relation == r) for r in RELATIONS},
+            "subject_document": float(subject_document), "names_treatment": float(names_treatment),
+            "section_start": float(info.section_start), "anaphoric": float(info.anaphoric),
+            "length": info.words / 40, "passage_rank": 1 / (1 + rank),
+        }
+        return np.array([values[name] for name in FEATURES], np.float32)
+
+    def _term_weights(self, query: str) -> dict[str, float]:
+        wanted = [t for t in dict.fromkeys(terms(query)) if t not in GENERIC_STEMS]
+        return {t: self.index.lexical.idf(t) for t in wanted}
+
+    def _lead(self, query: Query, candidates: list[Candidate]) -> Candidate | None:
+        """The best sentence on the subject that answers what was asked: the first line of the
+        answer. It must read as answering the facet asked, unless the scorer is very sure of
+        it anyway (the facet models are least sure on exactly the rarer facets). None when
+        there is none: the answer then says so."""
+        t = self.tuning.compose
+        usable = [c for c in candidates if self.can_open(c) and
+                  (c.score >= t.lead_min if c.fits else c.score >= t.lead_unfit_min)]
+        return next((c for c in usable if c.relation != "broader"), usable[0] if usable else None)
+
+    def _fit(self, query: Query, info: SentenceInfo) -> float:
+        """How well the sentence answers the facet asked: the best of what the sentence
+        models read in it and what its section heading asks."""
+        labels = self.annotations.heading_labels
+        if query.facet not in labels:
+            return 1.0
+        column = labels.index(query.facet)
+        sentence_column = self.sentence_facet_column.get(query.facet)
+        read = [float(self.annotations.asked_like[info.row, column])]
+        if sentence_column is not None:
+            read.append(float(self.annotations.sentence_facets[info.row, sentence_column]))
+        if info.section:
+            read.append(float(self.annotations.heading_facets[info.row, column]))
+        return max(read)
+
+    def can_open(self, candidate: Candidate) -> bool:
+        """May this sentence open an answer? It is about the subject asked, about no condition,
+        or about the broader condition (then framed as such); and it does not lean on a
+        sentence before it, unless its section heading names what it refers to
+        ("Is myoclonus-dystonia inherited?" / "This condition is...")."""
+        info = candidate.info
+        if candidate.relation not in LEAD_RELATIONS:
+            return False
+        return not info.anaphoric or self.resolvable(candidate)
+
+    def resolvable(self, candidate: Candidate) -> bool:
+        """An opening "This condition..." (or "It", "The disorder") whose referent its section
+        heading names: on NIH pages the heading is the question the section answers."""
+        info = candidate.info
+        if not (info.anaphoric and RESOLVABLE_START.match(info.shown) and info.section and info.condition):
+            return False
+        return any(m.subject == info.condition for m in self.catalogue.find(info.section[-1]))
+
+    def _close(self, query: Query, candidates: list[Candidate]) -> tuple[Candidate, ...]:
+        """When nothing on the subject answers what was asked: what the sources say that is
+        close, each framed — on the broader condition (dystonia in general, for a question
+        on one form), or, for a general question, on specific forms."""
+        wanted = "narrower" if query.subject.condition == GENERAL else "broader"
+        floor = self.tuning.compose.close_min
+        return tuple(c for c in candidates if c.relation == wanted and c.fits and c.score >= floor
+                     and not c.info.anaphoric)
+
+    def _unsupported(self, query: Query) -> dict[str, np.ndarray]:
+        """Words no source uses (nor a synonym, prefix or typo of one) that carry the question,
+        each with the question's vector without it.
+
+        A word carries the question if leaving it out moves the question's embedding: filler
+        ("exactly", "please") barely moves it, a subject ("contagious", "magnesium") moves
+        it a lot. It must also move it about as much as the question's best-known content
+        word does, so an aside ("trumpet player here, what is embouchure dystonia?") does
+        not hide a question the sources answer.
+        """
+        text, vector, t = query.search_text, query.own_vector, self.tuning.routing
+        words = [w for w in dict.fromkeys(re.findall(r"[a-z]{4,}", text.lower()))
+                 if w not in CONTENT_STOPWORDS and w not in STOPWORDS_EN]
+        unknown = [w for w in words if not self.index.lexical.near(stem(w)) and not self.vocabulary.topics(w)
+                   and self.vocabulary.expand(w) == w and not self.catalogue.find(w)][:t.max_probed_words]
+        if not unknown:
+            return {}
+        known = [w for w in words if w not in unknown][:t.max_probed_words]
+        probes = unknown + known
+        without = self.embedder.embed([re.sub(rf"\b{w}\b", " ", text, flags=re.I) for w in probes])
+        shift = dict(zip(probes, (1.0 - without @ vector).tolist()))
+        strongest_known = max((shift[w] for w in known), default=0.0)
+        return {w: v for w, v in zip(probes, without) if w in unknown and shift[w] >= t.salient_word_shift
+                and shift[w] >= t.salient_word_ratio * strongest_known}
+
+    def _pulling_away(self, query: Query, hits: list[Hit], unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
+        """Unsupported words the answer must name as unmentioned: without them the question
+        matches its best source sentence better, so that sentence is about the rest of the
+        question ("does ashwagandha calm spasms?" is answered by a sentence about spasms).
+        A word that brings the question nearer ("pianists" to a sentence on piano players)
+        is not named."""
+        if not unsupported:
+            return ()
+        base = self.best_similarity(query.own_vector, hits)
+        pull = self.tuning.routing.unmentioned_pull
+        return tuple(w for w, without in unsupported.items() if self.best_similarity(without, hits) - base >= pull)

@@ -1,0 +1,140 @@
+"""The first stage of answering: turn the raw question into one ``Query`` record.
+
+Everything later stages need to know about the question is worked out here, once: the
+cleaned text (control characters, lone surrogates and invisible formatting removed), the
+text with embedded instructions, markup and links cut out, what it is about (subject, from
+the text or carried through a follow-up), what it asks (facet), the retrieval text with
+the sources' names for everyday words, and its embeddings (one model call).
+
+Text that tries to instruct the assistant ("ignore previous instructions") is cut before
+anything looks at the question: nothing here or downstream follows instructions in text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.conversation import Context, Turn, context, is_continuation, resolve
+from assistant.facets import FacetModels
+from assistant.reply import AUDIENCES
+from assistant.subjects import GENERAL, AskedSubject, Catalogue
+from assistant.tuning import RoutingTuning
+from assistant.vocabulary import Vocabulary
+from indexer.embedding import Embedder
+
+MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 10
+_I = re.IGNORECASE
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.?!]{0,60}\b(instructions?|rules?|prompts?|guidelines?)\b[^.?!]*[.?!]?|"
+    r"\byou are now\b[^.?!]*[.?!]?|\b(system prompt|developer mode|jailbreak|system override)\b[^.?!:]*[.?!:]?|"
+    r"\b(safety )?(filters?|guardrails?|restrictions?) (are |is )?(now )?(disabled|off|removed)\b[^.?!]*[.?!]?|"
+    r"\bpretend (to be|you are)\b[^.?!]*[.?!]?|\bas (my|your|a) (doctor|physician|neurologist)\b,?|"
+    r"\b(end|finish|start) your (answer|reply|response) with\b[^.?!]*[.?!]?", _I)
+MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</(script|style)\s*>|<[^>]{0,200}>|"
+                    r"\[([^\]]{0,200})\]\((?:[^()]|\([^()]*\)){0,500}\)|(?:https?|javascript|vbscript|data):\S*", _I)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the question as shown back to the user: cleaned, on one line
+    search_text: str  # without instructions, markup and links
+    audience: str
+    resolved: str  # the search text plus the conversation's topic, for a follow-up
+    expanded: str  # plus the sources' names for the everyday words it uses (lexical search)
+    subject: AskedSubject
+    facet: str
+    facet_scores: dict[str, float]
+    followup: bool
+    names_subject: bool  # it names a condition or treatment of the library (so it is in its domain)
+    own_vector: np.ndarray  # embedding of the search text alone
+    vector: np.ndarray  # embedding of the expanded text: retrieval and sentence similarity
+
+
+class QueryPreparer:
+    """Built once per process; ``prepare`` is the pipeline's first stage."""
+
+    def __init__(self, embedder: Embedder, vocabulary: Vocabulary, catalogue: Catalogue, facets: FacetModels,
+                 tuning: RoutingTuning):
+        self.embedder, self.vocabulary, self.catalogue = embedder, vocabulary, catalogue
+        self.facets, self.tuning = facets, tuning
+
+    def prepare(self, question: str, history: Sequence, audience: str) -> Query:
+        text = clean(question)
+        search_text = without_instructions(text) or text
+        before = context(normalize_history(history), self.vocabulary, self.catalogue)
+        resolved, followup = resolve(search_text, before, self.vocabulary)
+        subject = self.catalogue.asked(search_text, before.subject if followup else None)
+        expanded = self._expanded(resolved, subject)
+        vectors = self.embedder.embed([search_text, expanded] if expanded != search_text else [search_text])
+        facet, scores = self.facets.question.predict(vectors[0])
+        if followup and is_continuation(search_text, self.vocabulary) and \
+                scores[facet] < self.tuning.followup_facet_confidence:
+            facet = self._facet_of(before.last_question)  # "and for kids?" asks the last question again
+        names_subject = any(self.catalogue.subjects[m.subject].main_in for m in self.catalogue.find(search_text, typos=True))
+        return Query(text, search_text, audience, resolved, expanded, subject, facet, scores, followup,
+                     names_subject, vectors[0], vectors[-1])
+
+    def _facet_of(self, text: str) -> str:
+        return self.facets.question.predict(self.embedder.embed_one(without_instructions(clean(text))))[0]
+
+    def _expanded(self, text: str, subject: AskedSubject) -> str:
+        """``text`` plus synonyms, plus the catalogue name of a subject it named by an alias."""
+        expanded = self.vocabulary.expand(text)
+        names = [n for n in (subject.condition, subject.treatment)
+                 if n and n != GENERAL and n.lower() not in expanded.lower()]
+        return f"{expanded} {' '.join(names)}" if names and not subject.carried else expanded
+
+
+def validate(question, audience: str = "patient") -> str | None:
+    """A message for the user if the question cannot be answered as given, else None."""
+    if audience not in AUDIENCES:
+        return f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}"
+    if not isinstance(question, str):
+        return "the question must be text"
+    if len(question) > MAX_QUESTION_CHARS:
+        return (f"your question is {len(question):,} characters long; please keep it under "
+                f"{MAX_QUESTION_CHARS:,} characters")
+    if not clean(question):
+        return "please type a question"
+    return None
+
+
+def clean(text: str) -> str:
+    """Text without control or invisible formatting characters, on one line; a lone UTF-16
+    surrogate (valid JSON, not valid text) becomes the replacement character."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", text)))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def without_instructions(text: str) -> str:
+    """The question with embedded instructions to the assistant, markup and links cut out.
+
+    We follow no instructions and render no markup anyway; removing them keeps them from
+    steering retrieval and routing. Link text is kept, its target dropped.
+    """
+    cleaned = MARKUP.sub(lambda m: f" {m.group(3)} " if m.group(3) else " ", text)
+    cleaned = INSTRUCTION.sub(" ", cleaned.replace("<", " ").replace(">", " "))
+    return re.sub(r"\s+", " ", cleaned).strip()
+
+
+def normalize_history(history: Sequence) -> list[Turn]:
+    """The last turns of a conversation as ``Turn`` records; malformed entries are dropped."""
+    turns = []
+    for entry in list(history or [])[-MAX_HISTORY_TURNS:]:
+        role, content = (entry.role, entry.content) if isinstance(entry, Turn) else \
+            (entry.get("role"), entry.get("content")) if isinstance(entry, dict) else (None, None)
+        if role in ("user", "assistant") and isinstance(content, str) and clean(content):
+            turns.append(Turn(role, clean(content)[:MAX_QUESTION_CHARS]))
+    return turns
+
+
+__all__ = ["MAX_QUESTION_CHARS", "Context", "Query", "QueryPreparer", "clean", "normalize_history", "validate",
+           "without_instructions"]
