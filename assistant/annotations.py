@@ -30,6 +30,9 @@ ANAPHORIC_START = re.compile(
     r"^(It|Its|It's|This|These|They|Their|Them|He|She|His|Her|Such|That|Those|Both|The latter|The former|"
     r"The (disorder|condition|disease|syndrome|procedure|treatment|drug|medication|symptoms?|movements?|"
     r"abnormal movements|dystonia|episodes?|tremor))\b")
+# "Sometimes they are painful.": a pronoun right after an opening adverb leans on what came before too
+ANAPHORIC_SECOND = re.compile(r"^(Sometimes|Often|Usually|Also|Occasionally|Rarely|Typically|Still|Then|Now|"
+                              r"Generally|Most often|In most cases|In some cases),?\s+(they|it|these|this|he|she|their|its)\b")
 DUMMY_IT = re.compile(r"^It (is|was|has been|may be|can be) (generally|widely|often|also|not|important|essential|"
                       r"possible|thought|believed|estimated|unclear|likely|unlikely|recommended|known)\b")
 LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here)\b", re.I)
@@ -96,10 +99,16 @@ class Annotations:
         condition = catalogue.sentence_condition(doc.id, text)
         return SentenceInfo(row, doc_row, start, end, text, shown, section, condition,
                             condition is not None and catalogue.names_in_opening(text, condition), not previous,
-                            bool(ANAPHORIC_START.match(shown)) and not DUMMY_IT.match(shown),
+                            is_anaphoric(shown),
                             _stands_alone(shown) and not _in_quoted_question(doc.text, start)
                             and not _list_fragment(doc.text, start, shown), len(shown.split()),
                             frozenset(terms(text)), frozenset(m.subject for m in catalogue.find(text)))
+
+    def heading_facet(self, row: int) -> str | None:
+        """What the sentence's section heading asks, if it has a heading."""
+        if not self.rows[row].section:
+            return None
+        return self.heading_labels[int(self.heading_facets[row].argmax())]
 
     def heading_vector(self, row: int) -> np.ndarray | None:
         """The embedding of the sentence's section heading (None without a heading)."""
@@ -131,6 +140,12 @@ def _stands_alone(text: str) -> bool:
     stripped = text.strip()
     return (len(stripped.split()) >= 4 and not stripped.endswith((":", "?")) and not LEAD_IN.search(stripped)
             and not LINK_ITEM.match(stripped) and not FIRST_PERSON.search(stripped))
+
+
+def is_anaphoric(text: str) -> bool:
+    """Does the sentence open by leaning on one before it ("These contractions...", "Sometimes
+    they...")? A dummy "It is important that..." does not."""
+    return bool(ANAPHORIC_START.match(text) or ANAPHORIC_SECOND.match(text)) and not DUMMY_IT.match(text)
 
 
 def _list_fragment(text: str, start: int, shown: str) -> bool:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from assistant import reply as texts
 from assistant.annotations import Annotations
@@ -79,7 +78,7 @@ class Composer:
         segments += body
         heading = AUDIENCE_TABLE[query.audience].caution_heading
         if heading and kind == "answer":
-            segments.append(self._cautions(query, heading, segments, citations))
+            segments.append(self._cautions(evidence, heading, segments, citations))
         return Composition(tuple(segments), citations.all())
 
     def _body(self, query: Query, evidence: Evidence, citations: _Citations,
@@ -190,27 +189,14 @@ class Composer:
         return Segment("broader", texts.BROADER_LABEL.format(subject=condition),
                        tuple(self._runs([candidate], citations)))
 
-    def _cautions(self, query: Query, heading: str, segments: list[Segment], citations: _Citations) -> Segment:
-        """Cautions for hands-on work about the subject asked (or dystonia in general), most
-        relevant first; referral advice first when the question is about a client."""
+    def _cautions(self, evidence: Evidence, heading: str, segments: list[Segment], citations: _Citations) -> Segment:
+        """The cautions the assessment found relevant (not already shown above), or a plain
+        statement that the sources give none."""
         shown = {run.text for s in segments for run in s.runs}
-        relevant = []
-        for caution in self.cautions:
-            info = self.annotations[caution.row]
-            if self.catalogue.relation(query.subject.condition, info.condition) in ("same", "neutral", "broader") \
-                    and info.shown not in shown:
-                relevant.append(caution)
-        if not relevant:
+        rows = sorted(row for row in evidence.cautions if self.annotations[row].shown not in shown)
+        if not rows:
             return Segment("cautions", f"{heading} {texts.NO_CAUTIONS}")
-        vectors = np.asarray(self.index.sentence_vectors[[c.row for c in relevant]], np.float32)
-        similarity = vectors @ query.vector
-        ranked = sorted(zip(relevant, similarity.tolist()), key=lambda pair: -pair[1])
-        picked = [c for c, s in ranked if s >= self.tuning.caution_similarity][:self.tuning.max_cautions]
-        if not picked:
-            return Segment("cautions", f"{heading} {texts.NO_CAUTIONS}")
-        rows = sorted({c.row for c in picked})
-        runs = tuple(self._run_of_rows([r], citations) for r in rows)
-        return Segment("cautions", heading, runs)
+        return Segment("cautions", heading, tuple(self._run_of_rows([row], citations) for row in rows))
 
     def _plainest_first(self, candidates: tuple[Candidate, ...]) -> list[Candidate]:
         """Most likely first; among near-equal ones (within ``plain_margin``), shorter and

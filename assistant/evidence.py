@@ -28,8 +28,10 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
 from assistant.annotations import Annotations, SentenceInfo
+from assistant.cautions import Caution
 from assistant.conversation import QUESTION_WORDS
 from assistant.query import Query
+from assistant.reply import AUDIENCE_TABLE
 from assistant.retrieval import Hit
 from assistant.scorer import FEATURES, SentenceScorer
 from assistant.subjects import GENERAL, Catalogue
@@ -58,7 +60,6 @@ class Candidate:
     similarity: float
     features: np.ndarray
     score: float = 0.0  # the scorer's probability that it answers the question
-    fits: bool = True  # answers what was asked (its facet), as far as the facet models can tell
     also: list[Candidate] = field(default_factory=list)  # the same fact in other sources
 
     @property
@@ -73,6 +74,8 @@ class Evidence:
     candidates: tuple[Candidate, ...]  # scored, best first
     lead: Candidate | None  # None: the library does not answer what was asked about this subject
     close: tuple[Candidate, ...]  # then: what it says on the broader condition, or on specific forms
+    cautions: tuple[int, ...] = ()  # for therapists: rows of the hands-on cautions relevant to the question
+    subject_retrieved: bool = False  # the question names a library subject and its own pages were retrieved
     # Words that matter to the question but no source uses. A function, because finding them
     # costs a batch of embeddings, so it runs only when nothing cheaper has decided.
     unsupported_terms: Callable[[], tuple[str, ...]] = lambda: ()
@@ -80,14 +83,16 @@ class Evidence:
 
     @property
     def answerable(self) -> bool:
-        return self.lead is not None or bool(self.close)
+        """Something to compose: an answer, something close to offer, or cautions for a therapist."""
+        return self.lead is not None or bool(self.close) or bool(self.cautions)
 
 
 class Assessor:
     def __init__(self, index: Index, annotations: Annotations, catalogue: Catalogue, scorer: SentenceScorer | None,
-                 embedder: Embedder, vocabulary: Vocabulary, tuning: Tuning):
+                 embedder: Embedder, vocabulary: Vocabulary, tuning: Tuning, cautions: list[Caution] = ()):
         self.index, self.annotations, self.catalogue, self.scorer = index, annotations, catalogue, scorer
         self.embedder, self.vocabulary, self.tuning = embedder, vocabulary, tuning
+        self.cautions = list(cautions)
         sentence_labels = annotations.facet_labels
         self.sentence_facet_column = {label: i for i, label in enumerate(sentence_labels)}
 
@@ -97,16 +102,14 @@ class Assessor:
             for candidate, p in zip(candidates, self.scorer.probabilities(np.vstack([c.features for c in candidates]))):
                 candidate.score = float(p)
         candidates.sort(key=lambda c: (-c.score, c.row))
-        confident = query.facet_scores.get(query.facet, 0.0) >= self.tuning.compose.facet_confidence
-        column = FEATURES.index("facet_fit")
-        for candidate in candidates:
-            candidate.fits = not confident or float(candidate.features[column]) >= self.tuning.compose.facet_fit_min
         best = hits[:self.tuning.retrieval.evidence_hits]
         unsupported = functools.cache(lambda: self._unsupported(query))
+        about = set(self.catalogue.documents_about(query.subject)) if query.names_subject else set()
         return Evidence(
             dense_top=max((h.dense for h in hits), default=0.0),
             sentence_top=self.best_similarity(query.vector, best),
             candidates=tuple(candidates), lead=self._lead(query, candidates), close=self._close(query, candidates),
+            cautions=self._cautions(query), subject_retrieved=any(h.chunk.doc_id in about for h in hits),
             unsupported_terms=lambda: tuple(unsupported()),
             unmentioned=functools.cache(lambda: self._pulling_away(query, best, unsupported())))
 
@@ -122,12 +125,14 @@ class Assessor:
             if not rows:
                 continue
             similarities = np.asarray(self.index.sentence_vectors[rows], np.float32) @ query.vector
-            alone = np.asarray(self.index.sentence_alone_vectors[rows], np.float32) @ query.own_vector
-            for row, similarity, own in zip(rows, similarities.tolist(), alone.tolist()):
+            alone_vectors = np.asarray(self.index.sentence_alone_vectors[rows], np.float32)
+            own, aspect = (alone_vectors @ query.own_vector).tolist(), (alone_vectors @ query.aspect_vector).tolist()
+            for i, (row, similarity) in enumerate(zip(rows, similarities.tolist())):
                 info = self.annotations[row]
                 relation = self._relation(query, info)
                 found.append(Candidate(info, rank, relation, similarity,
-                                       self._features(query, info, rank, relation, (similarity, own), weights)))
+                                       self._features(query, info, rank, relation, (similarity, own[i], aspect[i]),
+                                                      weights)))
         return found
 
     def _relation(self, query: Query, info: SentenceInfo) -> str:
@@ -155,9 +160,14 @@ class Assessor:
             return "other"
         if "narrower" in relations:
             return "narrower"
-        listed = {s.name for s in self.index.documents[info.doc_row].subjects}
+        subjects = self.index.documents[info.doc_row].subjects
+        listed = {s.name for s in subjects}
         if asked.condition != GENERAL and asked.condition not in listed and asked.treatment not in listed:
             return "other"
+        main = subjects[0] if subjects else None
+        if asked.treatment and main and main.kind == "treatment" and main.name != asked.treatment \
+                and asked.treatment not in info.named:
+            return "other"  # botox's side effects are no answer about baclofen's
         return "neutral"
 
     def best_similarity(self, vector: np.ndarray, hits: list[Hit]) -> float:
@@ -165,9 +175,10 @@ class Assessor:
         return float((self.index.sentence_vectors[rows] @ vector).max()) if rows else 0.0
 
     def _features(self, query: Query, info: SentenceInfo, rank: int, relation: str,
-                  similarities: tuple[float, float], weights: dict[str, float]) -> np.ndarray:
-        """``similarities``: the question's to the sentence in its passage, and on its own."""
-        similarity, own = similarities
+                  similarities: tuple[float, float, float], weights: dict[str, float]) -> np.ndarray:
+        """``similarities``: the question's to the sentence in its passage and on its own, and
+        that of what the question asks beyond its subject ("...affect driving?")."""
+        similarity, own, aspect = similarities
         total = sum(weights.values())
         overlap = sum(w for t, w in weights.items() if t in info.terms) / total if total else 0.0
         doc = self.index.documents[info.doc_row]
@@ -177,7 +188,7 @@ class Assessor:
         names_treatment = asked.treatment is not None and asked.treatment in info.named
         heading = self.annotations.heading_vector(info.row)
         values = {
-            "alone_similarity": own,
+            "alone_similarity": own, "aspect_similarity": aspect,
             "similarity": similarity,
             "heading_similarity": float(heading @ query.own_vector) if heading is not None else 0.0,
             "facet_fit": self._fit(query, info), "overlap": overlap,
@@ -194,17 +205,17 @@ class Assessor:
 
     def _lead(self, query: Query, candidates: list[Candidate]) -> Candidate | None:
         """The best sentence on the subject that answers what was asked: the first line of the
-        answer. It must read as answering the facet asked, unless the scorer is very sure of
-        it anyway (the facet models are least sure on exactly the rarer facets). None when
-        there is none: the answer then says so."""
-        t = self.tuning.compose
-        usable = [c for c in candidates if self.can_open(c) and
-                  (c.score >= t.lead_min if c.fits else c.score >= t.lead_unfit_min)]
+        answer. Whether it answers the facet asked is one of the scorer's features
+        (``facet_fit``), not a hard gate: measured on the dev questions, gating on the facet
+        classifier's reading lost more right first sentences than it saved. None when no
+        sentence is likely enough: the answer then says so."""
+        usable = [c for c in candidates if self.can_open(c) and c.score >= self.tuning.compose.lead_min]
         return next((c for c in usable if c.relation != "broader"), usable[0] if usable else None)
 
     def _fit(self, query: Query, info: SentenceInfo) -> float:
         """How well the sentence answers the facet asked: the best of what the sentence
-        models read in it and what its section heading asks."""
+        models read in it and what its section heading asks — except a "What is X?" heading,
+        whose section holds a bit of everything."""
         labels = self.annotations.heading_labels
         if query.facet not in labels:
             return 1.0
@@ -213,7 +224,7 @@ class Assessor:
         read = [float(self.annotations.asked_like[info.row, column])]
         if sentence_column is not None:
             read.append(float(self.annotations.sentence_facets[info.row, sentence_column]))
-        if info.section:
+        if info.section and self.annotations.heading_facet(info.row) not in (None, "definition"):
             read.append(float(self.annotations.heading_facets[info.row, column]))
         return max(read)
 
@@ -241,8 +252,22 @@ class Assessor:
         on one form), or, for a general question, on specific forms."""
         wanted = "narrower" if query.subject.condition == GENERAL else "broader"
         floor = self.tuning.compose.close_min
-        return tuple(c for c in candidates if c.relation == wanted and c.fits and c.score >= floor
-                     and not c.info.anaphoric)
+        return tuple(c for c in candidates if c.relation == wanted and c.score >= floor and not c.info.anaphoric)
+
+    def _cautions(self, query: Query) -> tuple[int, ...]:
+        """For an audience with a cautions part: the library's cautions for hands-on work about
+        the subject asked (or dystonia in general), the most relevant to the question first."""
+        if not AUDIENCE_TABLE[query.audience].caution_heading:
+            return ()
+        rows = [c.row for c in self.cautions if self.catalogue.relation(
+            query.subject.condition, self.annotations[c.row].condition) in ("same", "neutral", "broader")]
+        if not rows:
+            return ()
+        similarity = np.asarray(self.index.sentence_vectors[rows], np.float32) @ query.vector
+        t = self.tuning.compose
+        ranked = [row for row, s in sorted(zip(rows, similarity.tolist()), key=lambda p: -p[1])
+                  if s >= t.caution_similarity]
+        return tuple(ranked[:t.max_cautions])
 
     def _unsupported(self, query: Query) -> dict[str, np.ndarray]:
         """Words no source uses (nor a synonym, prefix or typo of one) that carry the question,

@@ -62,14 +62,15 @@ class Assistant:
         catalogue = Catalogue(index.documents)
         facets = facets or FacetModels.load(model_id=embedder.model_id)
         annotations = Annotations(index, catalogue, facets, embedder)
+        cautions = find_cautions(annotations)
         index.lexical.prepare_near()
         return cls(index, embedder, tuning,
                    QueryPreparer(embedder, vocabulary, catalogue, facets, tuning.routing),
                    Router(embedder, vocabulary, routing["exemplars"], tuning.routing),
                    Retriever(index, tuning.retrieval, mode=retriever),
                    Assessor(index, annotations, catalogue, scorer or SentenceScorer.load(), embedder, vocabulary,
-                            tuning),
-                   Composer(index, annotations, catalogue, find_cautions(annotations), tuning.compose),
+                            tuning, cautions),
+                   Composer(index, annotations, catalogue, cautions, tuning.compose),
                    Glossary.mine(index.documents))
 
     @classmethod

@@ -54,8 +54,10 @@ class Query:
     facet_scores: dict[str, float]
     followup: bool
     names_subject: bool  # it names a condition or treatment of the library (so it is in its domain)
+    foreign: bool  # it asks only about a condition the library mentions but is not about (Parkinson's disease)
     own_vector: np.ndarray  # embedding of the search text alone
     vector: np.ndarray  # embedding of the expanded text: retrieval and sentence similarity
+    aspect_vector: np.ndarray  # embedding of what it asks beyond naming its subject ("...affect driving?")
 
 
 class QueryPreparer:
@@ -73,14 +75,19 @@ class QueryPreparer:
         resolved, followup = resolve(search_text, before, self.vocabulary)
         subject = self.catalogue.asked(search_text, before.subject if followup else None)
         expanded = self._expanded(resolved, subject)
-        vectors = self.embedder.embed([search_text, expanded] if expanded != search_text else [search_text])
-        facet, scores = self.facets.question.predict(vectors[0])
+        aspect = self.catalogue.without_names(search_text) or search_text
+        texts = list(dict.fromkeys([search_text, aspect, expanded]))  # one model call, no text twice
+        vectors = dict(zip(texts, self.embedder.embed(texts)))
+        facet, scores = self.facets.question.predict(vectors[search_text])
         if followup and is_continuation(search_text, self.vocabulary) and \
                 scores[facet] < self.tuning.followup_facet_confidence:
             facet = self._facet_of(before.last_question)  # "and for kids?" asks the last question again
-        names_subject = any(self.catalogue.subjects[m.subject].main_in for m in self.catalogue.find(search_text, typos=True))
+        mentioned = [self.catalogue.subjects[m.subject] for m in self.catalogue.find(search_text, typos=True)]
+        names_subject = any(info.main_in or (info.kind == "treatment" and info.listed_in) for info in mentioned)
+        foreign = bool(mentioned) and not names_subject and not self.vocabulary.topics(search_text) \
+            and all(info.kind == "condition" and GENERAL not in self.catalogue.lineage(info.name) for info in mentioned)
         return Query(text, search_text, audience, resolved, expanded, subject, facet, scores, followup,
-                     names_subject, vectors[0], vectors[-1])
+                     names_subject, foreign, vectors[search_text], vectors[expanded], vectors[aspect])
 
     def _facet_of(self, text: str) -> str:
         return self.facets.question.predict(self.embedder.embed_one(without_instructions(clean(text))))[0]

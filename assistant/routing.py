@@ -38,7 +38,7 @@ PERSON = re.compile(
     r"all of a sudden|just started|since (yesterday|last night|this morning|the injection)", _I)
 INFORMATIONAL = re.compile(
     r"^\s*(can|does|do|is|are|could|will|may|what|why|how often|how common)\b.*\b(cause|causes|affect|affects|"
-    r"lead to|side effects?|risks?|common|symptoms?|sign|signs|happen)\b", _I)
+    r"lead to|side effects?|risks?|common|symptoms?|sign|signs|happens?)\b", _I)
 SELF_HARM = re.compile(
     r"suicid|\bkill(ing)?\s+(my ?self|me)\b|\b(end|ending|take|taking)\s+(my|my own)\s+life|\bend it( all)?\b|"
     r"\b(want|wanna|going)\s+to\s+die\b|\bwish\s+i\s+(was|were)\s+dead|better off (dead|without me)|"
@@ -50,7 +50,11 @@ RED_FLAGS = [
                r"not able to|barely)\s+(\w+\s+){0,2}(breath\w*|swallow\w*)|short(ness)? of breath|\bchok(e|es|ed|ing)\b|"
                r"\bbreath\w*\s+(\w+\s+){0,2}(hard|harder|difficult|laboured|labored|noisy)\b|"
                r"throat\b.{0,30}\b(clos|swell|swoll|tight)|(lips?|face|skin) (is |are )?(turning |going )?blue|"
-               r"not breathing|gasping|stopped breathing|down the wrong (way|pipe)|aspirat", _I),
+               r"not breathing|gasping|stopped breathing|down the wrong (way|pipe)|aspirat|"
+               r"\bbreath\w*\s+(\w+\s+){0,3}(slow|slowing|shallow|weak|stopping|irregular)\b|(slow|shallow) breath", _I),
+    # too much of a medicine: an overdose needs help now, whatever the medicine
+    re.compile(r"\b(took|taken|take|swallowed|had|given|gave)\s+(\w+\s+){0,3}too (many|much)\b|"
+               r"\b(double|triple|extra|wrong) (dose|doses|dosage)\b.{0,60}\b(drowsy|confused|sleepy|breath|faint)", _I),
     re.compile(r"\bstroke\b|\b(face|mouth|lip|smile)\b.{0,25}\bdroop|\bdroop\w*.{0,25}\b(face|mouth|lip|smile)|"
                r"(speech|talking|words|voice)\b.{0,20}\b(slurr|garbl|jumbl)|\b(slurr|garbl)\w*\s+(speech|words|talking)|"
                r"sudden\w*\b.{0,40}\b(weak|numb|confus|blind|paraly)|"
@@ -169,6 +173,8 @@ class Router:
         near_oos, oos = self._nearest(scores, "out_of_scope")
         if not in_domain:
             return Route("out_of_scope", f"no dystonia topic, best passage {evidence.dense_top:.2f}")
+        if query.foreign:
+            return Route("out_of_scope", "asks about a condition the library mentions only beside dystonia")
         if COSMETIC.search(question) and not self.vocabulary.topics(question.lower().replace("botox", "")):
             return Route("out_of_scope", "cosmetic use, not dystonia care")
         if near_oos:
@@ -181,7 +187,8 @@ class Router:
         near_none, none = self._nearest(scores, "no_evidence")
         if near_none:
             return Route("no_evidence", f"close to no-evidence exemplars ({none:.2f})")
-        if evidence.dense_top < t.evidence_dense and evidence.sentence_top < t.evidence_sentence:
+        if evidence.dense_top < t.evidence_dense and evidence.sentence_top < t.evidence_sentence \
+                and not evidence.subject_retrieved:
             return Route("no_evidence", f"weak evidence (passage {evidence.dense_top:.2f}, "
                                         f"sentence {evidence.sentence_top:.2f})")
         return self.settle(Route("answer", f"in scope with evidence (passage {evidence.dense_top:.2f}, "
@@ -190,6 +197,7 @@ class Router:
     def settle(self, route: Route, evidence: Evidence) -> Route:
         """The final kind: an answer with nothing the sources say that it could use becomes
         ``no_evidence``; personal advice stays personal advice (its notice stands alone)."""
-        if route.kind == "answer" and (evidence.dense_top < self.tuning.evidence_dense or not evidence.answerable):
+        weak = evidence.dense_top < self.tuning.evidence_dense and not evidence.subject_retrieved
+        if route.kind == "answer" and (weak or not evidence.answerable):
             return Route("no_evidence", f"{route.reason}; but no sentence answers it or comes close")
         return route

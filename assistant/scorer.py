@@ -24,7 +24,8 @@ import numpy as np
 
 from common.errors import ModelError
 
-FEATURES = ("alone_similarity", "similarity", "heading_similarity", "facet_fit", "overlap", "same_subject",
+FEATURES = ("alone_similarity", "aspect_similarity", "similarity", "heading_similarity", "facet_fit", "overlap",
+            "same_subject",
             "neutral_subject", "broader_subject", "narrower_subject", "subject_document", "names_treatment",
             "section_start", "anaphoric", "length", "passage_rank")
 MODEL_FILE = Path(__file__).with_name("models") / "scorer.npz"

@@ -96,6 +96,9 @@ class Catalogue:
                 if key:
                     self._phrases.setdefault(key, info.name)
         self._longest = max(len(k) for k in self._phrases)
+        self._by_initial: dict[str, list[tuple[str, ...]]] = {}
+        for key in self._phrases:
+            self._by_initial.setdefault(key[0][:1], []).append(key)
 
     def find(self, text: str, *, typos: bool = False) -> list[Mention]:
         """Subject names in ``text``, longest first at each position, in reading order."""
@@ -118,7 +121,8 @@ class Catalogue:
                 return key, self._phrases[key]
         if not typos:
             return None
-        close = [key for key in self._phrases if _close(stems[position:position + len(key)], key)]
+        close = [key for key in self._by_initial.get(stems[position][:1], ())
+                 if _close(stems[position:position + len(key)], key)]
         best = max(close, key=len, default=None)
         return (best, self._phrases[best]) if best else None
 
@@ -143,6 +147,21 @@ class Catalogue:
         """The condition a source sentence is about (None: its document is about no condition)."""
         opening = [m for m in self.find(text) if m.kind == "condition" and m.word < OPENING_WORDS]
         return opening[0].subject if opening else self.main_condition.get(doc_id)
+
+    def without_names(self, text: str) -> str:
+        """``text`` with the subject names it uses taken out: what it asks about them."""
+        spans = []
+        lowered = text.lower()
+        for info in self.subjects.values():
+            for name in info.names:
+                for match in re.finditer(rf"\b{re.escape(name.lower())}\b", lowered):
+                    spans.append(match.span())
+        kept, last = [], 0
+        for start, end in sorted(spans):
+            if start >= last:
+                kept.append(text[last:start])
+                last = end
+        return re.sub(r"\s+", " ", "".join(kept) + text[last:]).strip(" ?.,")
 
     def documents_about(self, asked: AskedSubject) -> list[str]:
         """The documents whose main subject is what the question asks about: the condition and

@@ -59,9 +59,6 @@ class RetrievalTuning:
 @dataclass(frozen=True)
 class ComposeTuning:
     lead_min: float
-    facet_confidence: float
-    facet_fit_min: float
-    lead_unfit_min: float
     support_min: float
     close_min: float
     subtype_min: float

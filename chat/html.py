@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from html import escape
 
+from assistant.coverage import CautionEntry, SubjectCoverage
 from assistant.glossary import Entry
 from assistant.reply import Citation, Reply, Run, Segment
 from indexer.store import Index
@@ -123,12 +124,36 @@ def _sources(citations) -> str:
 
 
 def library_html(index: Index) -> str:
-    """The vetted library: one row per document, with how many passages it contributes."""
+    """The vetted library: one row per document, what it is about, and how many passages it contributes."""
     rows = []
     for row, doc in enumerate(index.documents):
-        rows.append(f"<tr><td>{escape(doc.title)}</td><td>{escape(doc.publisher)}</td>"
+        subjects = ", ".join(s.name for s in doc.subjects)
+        rows.append(f"<tr><td>{escape(doc.title)}</td><td>{escape(subjects)}</td><td>{escape(doc.publisher)}</td>"
                     f"<td><a href='{escape(doc.url, quote=True)}'>original page</a></td>"
                     f"<td>{escape(doc.license)}</td><td>{escape(doc.reviewed_on)}</td>"
                     f"<td class='num'>{len(index.chunks_by_doc[row])}</td></tr>")
-    return ("<table class='library'><thead><tr><th>Title</th><th>Publisher</th><th>Link</th><th>Licence</th>"
-            f"<th>Reviewed</th><th>Passages</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return ("<table class='library'><thead><tr><th>Title</th><th>About</th><th>Publisher</th><th>Link</th>"
+            f"<th>Licence</th><th>Reviewed</th><th>Passages</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def coverage_html(rows: list[SubjectCoverage], facets: tuple[str, ...], gaps: list[str]) -> str:
+    """What the library covers: subjects by facets (documents answering each), and the known gaps."""
+    head = "".join(f"<th>{escape(f.replace('_', ' '))}</th>" for f in facets)
+    body = "".join(f"<tr><td>{escape(r.subject)}</td><td class='num'>{r.documents}</td>"
+                   + "".join(f"<td class='num'>{r.facets.get(f, '') or '·'}</td>" for f in facets) + "</tr>"
+                   for r in rows)
+    gap_items = "".join(f"<li>{escape(g)}</li>" for g in gaps)
+    gaps_part = f"<p class='gaps-title'><b>Not covered</b> (topics the library is known not to cover):</p>" \
+                f"<ul class='gaps'>{gap_items}</ul>" if gaps else ""
+    return (f"<table class='coverage'><thead><tr><th>Subject</th><th>Documents</th>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table><p class='note'>Each cell: documents with a sentence on that subject "
+            f"answering that question (· none).</p>{gaps_part}")
+
+
+def cautions_html(entries: list[CautionEntry], missing: list[str]) -> str:
+    """For massage therapists: every caution for hands-on work the library holds, cited; and what it lacks."""
+    items = "".join(f"<li><span class='topic'>{escape(e.topic)}</span>: “{escape(e.quote)}” — "
+                    f"<a href='{escape(e.url, quote=True)}'>{escape(e.title)}</a></li>" for e in entries)
+    lacking = f"<p>The library says nothing for hands-on work about: {escape(', '.join(missing))}.</p>" \
+        if missing else ""
+    return f"<ul class='cautions-list'>{items}</ul>{lacking}"

@@ -64,7 +64,7 @@ def invalid_record(request: dict | None, error: str) -> dict:
     record_id = request.get("id")
     return {"id": record_id if isinstance(record_id, (str, int)) else None,
             "question": question if isinstance(question, str) else "",
-            "kind": "invalid", "answer": "", "citations": [], "disclaimer": None,
+            "kind": "invalid", "answer": "", "citations": [], "glossary": [], "disclaimer": None,
             "timings_ms": {"retrieve": 0.0, "compose": 0.0, "total": 0.0}, "error": error}
 
 

@@ -18,7 +18,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from assistant.annotations import ANAPHORIC_START, DUMMY_IT
+from assistant.annotations import is_anaphoric
 from assistant.reply import Reply
 from assistant.subjects import GENERAL, Catalogue
 from evals.reference import Item
@@ -80,7 +80,7 @@ def orphans(reply: Reply, catalogue: Catalogue) -> int:
     for segment in reply.segments:
         named = {m.subject for m in catalogue.find(segment.framing)}
         for run in segment.runs:
-            if ANAPHORIC_START.match(run.text) and not DUMMY_IT.match(run.text) and not named:
+            if is_anaphoric(run.text) and not named:
                 count += 1
     return count
 

@@ -57,15 +57,16 @@ def test_a_build_writes_a_complete_versioned_manifest(small_corpus, tmp_path):
 def test_unchanged_documents_reuse_their_vectors(small_corpus, tmp_path):
     out = tmp_path / "index"
     first, embedder = build(small_corpus, out)
-    # the fake embeds each chunk and, separately, each of its sentences
-    assert embedder.texts_embedded == first.chunks + first.sentences
+    # the fake embeds each chunk, each of its sentences for the passage-pooled vectors, and
+    # each sentence again on its own
+    assert embedder.texts_embedded == first.chunks + 2 * first.sentences
     before = np.array(load_index(out).chunk_vectors)
     write_doc(small_corpus, "beta", f"{BODY}\n\nBeta was edited.", title="Page beta")
     second, embedder = build(small_corpus, out)
     index = load_index(out)
     beta_chunks = sum(1 for c in index.chunks if c.doc_id == "beta")
     beta_sentences = int((index.sentences[:, 0] == index.doc_row["beta"]).sum())
-    assert embedder.texts_embedded == beta_chunks + beta_sentences, "only the edited document is embedded"
+    assert embedder.texts_embedded == beta_chunks + 2 * beta_sentences, "only the edited document is embedded"
     assert second.reused_documents == 2 and second.embedded_chunks == beta_chunks
     after = load_index(out)
     alpha_rows = [i for i, c in enumerate(after.chunks) if c.doc_id == "alpha"]

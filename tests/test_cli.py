@@ -86,7 +86,7 @@ def test_ask_needs_a_question_or_a_batch():
 def test_ask_json_and_batch_follow_the_documented_contract(tiny_index_dir, tmp_path):
     index_dir = tiny_index_dir
     single = json.loads(run("ask", "what is blepharospasm?", "--json", "--index", str(index_dir)).stdout)
-    assert set(single) == {"id", "question", "kind", "answer", "citations", "disclaimer", "timings_ms"}
+    assert set(single) == {"id", "question", "kind", "answer", "citations", "glossary", "disclaimer", "timings_ms"}
     assert set(single["citations"][0]) == {"n", "doc_id", "title", "publisher", "url", "quote"}
     assert set(single["timings_ms"]) == {"retrieve", "compose", "total"}
 

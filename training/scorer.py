@@ -34,9 +34,11 @@ def train(assistant: Assistant, log=print) -> dict:
     """Fit on dev, measure on test, save the scorer and its card; returns the card."""
     dev, test = _answerable(load_split("dev")), _answerable(load_split("test"))
     features, labels, weights = _dataset(assistant, dev)
+    unanswerable, _, _ = _dataset(assistant, _unanswerable(load_split("dev")))
     total, positives = sum(len(y) for y in labels), int(sum(y.sum() for y in labels))
-    log(f"scorer: {total} candidate sentences ({positives} positives) from {len(dev)} dev questions")
-    scorer = _fit(features, labels, weights)
+    log(f"scorer: {total} candidate sentences ({positives} positives) from {len(dev)} dev questions, "
+        f"and the candidates of {len(unanswerable)} dev questions the library cannot answer")
+    scorer = _fit(features, labels, weights, unanswerable)
     assistant.assessor.scorer = scorer
     card = {"trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "features": list(FEATURES), "weights": scorer.explained(), "bias": round(scorer.bias, 3),
@@ -55,6 +57,12 @@ def _answerable(items: list[Item]) -> list[Item]:
     return [i for i in items if i.expect.kind == "answer" and not i.expect.gap and i.expect.lead_alternatives]
 
 
+def _unanswerable(items: list[Item]) -> list[Item]:
+    """In-scope questions the library cannot answer: every sentence retrieved for them is a
+    negative, which teaches the calibration that a best-ranked sentence may still not answer."""
+    return [i for i in items if i.expect.gap or i.expect.kind == "no_evidence"]
+
+
 def _candidates(assistant: Assistant, item: Item) -> list[Candidate]:
     query = assistant.preparer.prepare(item.question, list(item.history), item.audience)
     hits = assistant.retriever.search(query.expanded, query.vector, k=assistant.tuning.retrieval.depth(item.audience),
@@ -69,7 +77,8 @@ def _dataset(assistant: Assistant, items: list[Item]) -> tuple[list[np.ndarray],
         candidates = _candidates(assistant, item)
         if candidates:
             features.append(np.vstack([c.features for c in candidates]))
-            labels.append(np.array([_answers(c, item) for c in candidates], float))
+            labels.append(np.array([_answers(c, item) if item.expect.lead_alternatives else False
+                                    for c in candidates], float))
             weights.append(REALISTIC_WEIGHT if item.realistic else 1.0)
     return features, labels, weights
 
@@ -83,11 +92,14 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'")).strip().lower()
 
 
-def _fit(features: list[np.ndarray], labels: list[np.ndarray], weights: list[float]) -> SentenceScorer:
+def _fit(features: list[np.ndarray], labels: list[np.ndarray], weights: list[float],
+         unanswerable: list[np.ndarray] = ()) -> SentenceScorer:
     """Rank first: differences between an answering and a non-answering candidate of the same
     question teach what puts the right sentence on top (what every candidate of a question
-    shares cancels out). Then one calibration fit turns the ranking score into a probability,
-    which the composer's floors (``tuning.toml``) read."""
+    shares cancels out). Then a calibration fit turns the ranking score, with how close the
+    sentence is to what the question asks beyond its subject, into a probability, which the
+    composer's floors (``tuning.toml``) read; the candidates of unanswerable questions are
+    its negatives too, so a question's best sentence can still come out unlikely."""
     from sklearn.linear_model import LogisticRegression
 
     stacked = np.vstack(features)
@@ -98,11 +110,16 @@ def _fit(features: list[np.ndarray], labels: list[np.ndarray], weights: list[flo
     ranker.fit(np.vstack([pairs, -pairs]), np.r_[np.ones(len(pairs)), np.zeros(len(pairs))],
                sample_weight=np.r_[pair_weights, pair_weights])
     direction = ranker.coef_[0]
-    scores = ((stacked - mean) / scale) @ direction
+    everything = np.vstack([stacked, *unanswerable]) if len(unanswerable) else stacked
+    standard = (everything - mean) / scale
+    aspect = FEATURES.index("aspect_similarity")
     calibration = LogisticRegression(C=10.0, max_iter=1000, class_weight="balanced")
-    calibration.fit(scores.reshape(-1, 1), np.concatenate(labels))
-    slope, intercept = float(calibration.coef_[0][0]), float(calibration.intercept_[0])
-    return SentenceScorer((direction * slope).astype(np.float32), intercept, mean.astype(np.float32),
+    calibration.fit(np.c_[standard @ direction, standard[:, aspect]],
+                    np.r_[np.concatenate(labels), np.zeros(len(everything) - len(stacked))])
+    slope, aspect_weight = (float(v) for v in calibration.coef_[0])
+    weights_out = direction * slope
+    weights_out[aspect] += aspect_weight
+    return SentenceScorer(weights_out.astype(np.float32), float(calibration.intercept_[0]), mean.astype(np.float32),
                           scale.astype(np.float32))
 
 
