@@ -32,7 +32,8 @@ ANAPHORIC_START = re.compile(
     r"abnormal movements|dystonia|episodes?|tremor))\b")
 # "Sometimes they are painful.": a pronoun right after an opening adverb leans on what came before too
 ANAPHORIC_SECOND = re.compile(r"^(Sometimes|Often|Usually|Also|Occasionally|Rarely|Typically|Still|Then|Now|"
-                              r"Generally|Most often|In most cases|In some cases),?\s+(they|it|these|this|he|she|their|its)\b")
+                              r"Generally|Most often|In most cases|In some cases),?\s+"
+                              r"(they|it|these|this|he|she|their|its)\b")
 DUMMY_IT = re.compile(r"^It (is|was|has been|may be|can be) (generally|widely|often|also|not|important|essential|"
                       r"possible|thought|believed|estimated|unclear|likely|unlikely|recommended|known)\b")
 LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here)\b", re.I)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from assistant import reply as texts
 from assistant.annotations import Annotations
 from assistant.cautions import Caution
@@ -95,7 +94,7 @@ class Composer:
             return opening + self._close(query, evidence, citations, budget)
         chosen = self._supporting(query, evidence, budget)
         runs = self._runs(chosen, citations)
-        segments = opening + [Segment("lead", self._lead_framing(evidence.lead), runs[:1])]
+        segments = [*opening, Segment("lead", self._lead_framing(evidence.lead), tuple(runs[:1]))]
         if len(runs) > 1:
             segments.append(Segment("support", "", tuple(runs[1:])))
         used = sum(c.info.words for c in chosen)
@@ -138,7 +137,8 @@ class Composer:
     def _followers(self, candidate: Candidate, evidence: Evidence, room: int, taken: set) -> list[Candidate]:
         """The next sentences of the same paragraph that lean on this one ("These contractions
         ..."), if they are about as relevant: they may only appear right after it."""
-        followers, current = [], candidate
+        followers: list[Candidate] = []
+        current = candidate
         margin = self.tuning.continuation_margin
         while True:
             nxt = next((c for c in evidence.candidates if c.row == current.row + 1
@@ -202,7 +202,8 @@ class Composer:
         """Most likely first; among near-equal ones (within ``plain_margin``), shorter and
         plainer first."""
         margin = self.tuning.plain_margin
-        return sorted(candidates, key=lambda c: (-round(c.score / margin), self.annotations.grade(c.row) * c.info.words))
+        grade = self.annotations.grade
+        return sorted(candidates, key=lambda c: (-round(c.score / margin), grade(c.row) * c.info.words))
 
     def _covered(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
         """True if ``candidate`` says what a chosen sentence says; a repeat from another source

@@ -27,7 +27,7 @@ from assistant.subjects import Catalogue
 from indexer.store import Index
 
 MIN_CONFIDENCE = 0.5
-CORPUS_README = Path("corpus/README.md")
+CORPUS_README = Path(__file__).resolve().parents[1] / "corpus" / "README.md"
 GAPS_HEADING = re.compile(r"^## Known gaps", re.M)
 
 
@@ -77,7 +77,9 @@ def subject_coverage(index: Index, annotations: Annotations, catalogue: Catalogu
             continue
         doc = index.documents[info.doc_row]
         main = doc.subjects[0] if doc.subjects else None
-        about = {info.condition} | ({main.name} if main and main.kind == "treatment" else set()) | set(info.named)
+        about = set(info.named) | ({info.condition} if info.condition else set())
+        if main and main.kind == "treatment":
+            about.add(main.name)
         for subject in about & {s.name for s in doc.subjects}:
             found[subject].setdefault(facet, set()).add(doc.id)
     rows = [SubjectCoverage(name, info.kind, len(set(info.listed_in)),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,7 +89,7 @@ class Evidence:
 
 class Assessor:
     def __init__(self, index: Index, annotations: Annotations, catalogue: Catalogue, scorer: SentenceScorer | None,
-                 embedder: Embedder, vocabulary: Vocabulary, tuning: Tuning, cautions: list[Caution] = ()):
+                 embedder: Embedder, vocabulary: Vocabulary, tuning: Tuning, cautions: Sequence[Caution] = ()):
         self.index, self.annotations, self.catalogue, self.scorer = index, annotations, catalogue, scorer
         self.embedder, self.vocabulary, self.tuning = embedder, vocabulary, tuning
         self.cautions = list(cautions)

@@ -16,6 +16,7 @@ show each as an expandable definition and ``ask --json`` can list them.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from assistant.readability import syllables
@@ -75,7 +76,7 @@ class Glossary:
     def mine(cls, documents: list[Document]) -> Glossary:
         return cls([entry for doc in documents for entry in mine_document(doc)])
 
-    def for_text(self, text: str, skip: set[str] = frozenset()) -> list[Entry]:
+    def for_text(self, text: str, skip: Collection[str] = frozenset()) -> list[Entry]:
         """Entries for the terms ``text`` uses, in order of first use, except those in
         ``skip`` (what the question is about needs no explaining in its own answer)."""
         if self._pattern is None:
@@ -155,7 +156,8 @@ def _tail(text: str) -> str:
     words = text.strip(" ,").split()
     term = words[-1:] if words else []
     for word in reversed(words[:-1][-2:]):
-        modifier = word.lower().endswith(("al", "ic", "ous", "ive", "ary", "ar", "ant", "ent")) or word.lower() in MODIFIERS
+        lower = word.lower()
+        modifier = lower.endswith(("al", "ic", "ous", "ive", "ary", "ar", "ant", "ent")) or lower in MODIFIERS
         if not modifier or word.lower() in FUNCTION_WORDS or word[-1] in ",;" or not word[0].isalpha():
             break
         term.insert(0, word)

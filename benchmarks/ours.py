@@ -85,14 +85,16 @@ def query(params: dict) -> dict:
     before = rss_mb()
     started = time.perf_counter()
     index = load_index(params["index"])
-    result = {"load_seconds": time.perf_counter() - started, "rss_before_load_mb": before, "rss_after_load_mb": rss_mb(),
+    result = {"load_seconds": time.perf_counter() - started, "rss_before_load_mb": before,
+              "rss_after_load_mb": rss_mb(),
               "documents": len(index.documents), "chunks": len(index.chunks),
               "dense_type": index.manifest["dense"]["type"], "bytes_on_disk": sum(index.manifest["files"].values())}
     assistant = Assistant.build(index, embedder)
     result["latency_alone"] = latency.ours(assistant, queries["latency"], queries["warmup"])
     result["rss_after_queries_mb"] = rss_mb()
     store, result["peer"] = peer.open_store(params["peer"])
-    result["latency"], result["peer"]["latency"] = latency.paired(assistant, store, queries["latency"], queries["warmup"])
+    paired = latency.paired(assistant, store, queries["latency"], queries["warmup"])
+    result["latency"], result["peer"]["latency"] = paired
     if params.get("recall"):
         result["ann"] = ann_recall(index, embedder, queries["latency"])
     if params.get("quality"):

@@ -25,8 +25,8 @@ import shlex
 import subprocess
 import sys
 import time
-from importlib import metadata
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -118,7 +118,8 @@ class Benchmark:
                                 "medquad_documents": sum(1 for _ in corpus.rglob("*.md")), "refused": refused,
                                 "queries_available": len(found), "quality_queries": len(sets["quality"]),
                                 "latency_queries": len(sets["latency"]), "warmup_queries": len(sets["warmup"])}
-        return f"({self.results['data']['medquad_documents']} documents, {len(found)} questions, {len(refused)} refused)"
+        documents = self.results['data']['medquad_documents']
+        return f"({documents} documents, {len(found)} questions, {len(refused)} refused)"
 
     def build_ours(self, size: str, corpus: Path) -> str:
         result = self.child("build", {"corpus": str(corpus), "out": str(self.index(size))}, f"build-{size}-ours")

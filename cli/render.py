@@ -25,5 +25,5 @@ def render_text(reply: Reply, *, color: bool = False, width: int = 88) -> str:
             lines.append(f"    {c.url}")
             lines += textwrap.wrap(f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    ")
     if reply.disclaimer:
-        lines += [""] + textwrap.wrap(reply.disclaimer, width)
+        lines += ["", *textwrap.wrap(reply.disclaimer, width)]
     return "\n".join(lines)

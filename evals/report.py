@@ -14,7 +14,8 @@ from pathlib import Path
 from assistant.reply import KINDS
 
 SCALARS = ("items", "pass_rate", "lead_answers", "gap_admitted", "fact_coverage", "all_facts_rate", "off_subject_share",
-           "orphaned_reference_share", "hard_terms_all_explained", "facet_accuracy", "subject_accuracy", "routing_accuracy",
+           "orphaned_reference_share", "hard_terms_all_explained", "facet_accuracy", "subject_accuracy",
+           "routing_accuracy",
            "therapist_kind_accuracy", "emergency_recall", "false_emergencies", "retrieval_hit_at_1",
            "retrieval_hit_at_3", "retrieval_hit_at_5", "retrieval_recall_at_5", "retrieval_mrr",
            "forbidden_violations", "citation_validity", "grounding_lexical", "grounding_embedding",
@@ -87,20 +88,25 @@ def markdown(results, summaries, gates, modes, comparison, meta) -> str:
     lines += [f"| {k} | {_fmt(v) if not isinstance(v, dict) else _cell(json.dumps(v))} |"
               for k, v in meta.get("learned", {}).items()]
     lines += ["", "## Pass rate per category", "", "| category | passed | total | rate |", "|---|---|---|---|"]
-    lines += [f"| {c} | {v['passed']} | {v['total']} | {v['rate']:.0%} |" for c, v in summary["pass_rate_by_category"].items()]
+    lines += [f"| {c} | {v['passed']} | {v['total']} | {v['rate']:.0%} |"
+              for c, v in summary["pass_rate_by_category"].items()]
     lines += ["", "## Routing confusion (rows: expected, columns: got)", "",
               "| expected \\ got | " + " | ".join(KINDS) + " |", "|---" * (len(KINDS) + 1) + "|"]
     lines += [f"| {e} | " + " | ".join(str(summary["routing_confusion"][e][g]) for g in KINDS) + " |" for e in KINDS]
     if len(modes) > 1:
         names = list(modes)
-        lines += ["", "## Retrieval ablation", "", "| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        lines += ["", "## Retrieval ablation", "",
+                  "| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
         lines += [f"| {m} | " + " | ".join(_fmt(modes[n].get(m)) for n in names) + " |" for m in ABLATION]
     if comparison:
-        lines += ["", f"## Change against {comparison['folder']}", "", "| metric | before | now | change |", "|---|---|---|---|"]
+        lines += ["", f"## Change against {comparison['folder']}", "",
+                  "| metric | before | now | change |", "|---|---|---|---|"]
         lines += [f"| {m} | {_fmt(b)} | {_fmt(n)} | {_delta(b, n)} |" for m, b, n in comparison["metrics"]]
         lines += ["", "| item | question | before | now |", "|---|---|---|---|"]
-        lines += [f"| {i} | {_cell(q)} | {b} | {n} |" for i, q, b, n in comparison["items"]] or ["| — | no item changed | | |"]
-    lines += ["", "## Settings measured", "", "Tuning values (`assistant/tuning.toml`) and index chunking this run used.",
+        changed = [f"| {i} | {_cell(q)} | {b} | {n} |" for i, q, b, n in comparison["items"]]
+        lines += changed or ["| — | no item changed | | |"]
+    lines += ["", "## Settings measured", "",
+              "Tuning values (`assistant/tuning.toml`) and index chunking this run used.",
               "", "| setting | value |", "|---|---|"]
     lines += [f"| {name} | {_fmt(value)} |" for name, value in settings(meta)]
     failing = [r for r in results if not r.passed]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 
-from common.errors import UsageError
 from assistant.pipeline import Assistant
+from common.errors import UsageError
 from evals.metrics import ItemResult, score, summarize
 from evals.reference import SPLITS, Item, load_reference, load_split
 
@@ -137,7 +137,8 @@ def load_run(folder: Path) -> dict:
         items = [json.loads(line) for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines()
                  if line.strip()]
     except (OSError, ValueError) as error:
-        raise UsageError(f"{folder} is not an eval run folder (needs summary.json and results.jsonl): {error}") from None
+        raise UsageError(f"{folder} is not an eval run folder "
+                         f"(needs summary.json and results.jsonl): {error}") from None
     metrics = summary.get("splits", {}).get("all") or summary.get("metrics", summary)
     return {"summary": metrics, "splits": summary.get("splits", {"all": metrics}),
             "items": {i["id"]: i for i in items}, "folder": str(folder)}

@@ -236,8 +236,8 @@ def _stack(parts: list[np.ndarray | None], dimension: int) -> np.ndarray:
 
 
 def _previous_vectors(out: Path, embedder: Embedder, settings: BuildSettings) -> dict:
-    """{doc id: (content hash, chunk vectors, sentence vectors, sentence-alone vectors)} from a compatible previous index
-    whose vector files match their manifest hashes; empty (embed everything) otherwise."""
+    """{doc id: (content hash, chunk vectors, sentence vectors, sentence-alone vectors)} from a compatible
+    previous index whose vector files match their manifest hashes; empty (embed everything) otherwise."""
     try:
         manifest = read_manifest(out)
         check_compatible(manifest, out, embedder.model_id, embedder.dimension)

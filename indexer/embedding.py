@@ -82,7 +82,8 @@ class SentenceTransformerEmbedder(Embedder):
             self.model = SentenceTransformer(model_path, device="cpu")
         except Exception as error:  # any loading failure means the same thing to a user
             raise ModelError(f"cannot load embedding model {model_id!r} from {model_path}: {error}. "
-                             "Reinstall with `make install` or pass --model with a sentence-transformers folder") from None
+                             "Reinstall with `make install` or pass --model with a sentence-transformers "
+                             "folder") from None
         self.model_id = model_id
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension

@@ -44,10 +44,9 @@ def blocks(text: str) -> list[Block]:
         offset = end + 1
         stripped = line.strip()
         heading = _HEADING.match(line)
-        if not stripped or heading or LIST_MARKER.match(line):
-            if pending:
-                result.append(Block(pending[0], pending[1], pending[2]))
-                pending = None
+        if (not stripped or heading or LIST_MARKER.match(line)) and pending:
+            result.append(Block(pending[0], pending[1], pending[2]))
+            pending = None
         if heading:
             result.append(Block("heading", start, end, len(heading.group(1)), heading.group(2).strip()))
         elif LIST_MARKER.match(line):

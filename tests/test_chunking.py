@@ -1,5 +1,6 @@
 """Chunking properties: no text lost, offsets valid, size limits kept, sections respected."""
 
+import itertools
 import re
 
 import pytest
@@ -73,7 +74,7 @@ def test_chunks_stay_inside_one_section_and_make_progress(text, p):
     for chunk in chunks:
         assert "\n#" not in text[chunk.start:chunk.end]
         assert all(s.section == chunk.section for s in sentences[chunk.first_sentence:chunk.last_sentence + 1])
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         assert after.start > before.start
         assert after.last_sentence > before.last_sentence
         if after.section == before.section and after.first_sentence <= before.last_sentence:
@@ -91,7 +92,8 @@ def test_overlap_repeats_whole_trailing_sentences():
 
 def test_a_sentence_longer_than_the_limit_is_kept_whole():
     long_sentence = "Dystonia " + "really " * 40 + "hurts."
-    _, chunks = chunk_document("doc", f"Short one. {long_sentence} Short two.", ChunkingParams(max_chars=80, overlap_chars=20))
+    params = ChunkingParams(max_chars=80, overlap_chars=20)
+    _, chunks = chunk_document("doc", f"Short one. {long_sentence} Short two.", params)
     assert any(c.end - c.start > 80 and c.first_sentence == c.last_sentence for c in chunks)
 
 

@@ -57,7 +57,8 @@ def test_rendered_replies_never_contain_markup_from_the_input(question, kind):
     assert "<" not in escaped_tags.replace("&lt;", "")
 
 
-@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(question=QUESTIONS, audience=st.sampled_from(["patient", "therapist"]),
        history=st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "x"]),
                                                "content": QUESTIONS}), max_size=3))

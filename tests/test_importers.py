@@ -68,7 +68,8 @@ def test_question_tidying():
 def test_each_repair():
     assert cleaning.drop_reference_numbers("[1] During onset. Rare[2]. Also [3, 4] here.") == \
         "During onset. Rare. Also here."
-    assert cleaning.drop_reference_numbers("in a 2020 case report.1 For maximum") == "in a 2020 case report. For maximum"
+    assert cleaning.drop_reference_numbers("in a 2020 case report.1 For maximum") == \
+        "in a 2020 case report. For maximum"
     assert cleaning.join_split_words("help re-\n\neducate the brain") == "help re-educate the brain"
     assert cleaning.unglue_title("Title Here Body starts.\nTitle Here", "Title Here") == "Body starts.\nTitle Here"
     assert cleaning.markdown_bullets("  • one\n  • two") == "- one\n- two"

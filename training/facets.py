@@ -61,7 +61,7 @@ def train(embedder: Embedder, index: Index, dataset: Path = DEFAULT_DATASET, out
     question_model, question_card = _question_model(embedder, pairs, log)
     sentence_model, sentence_card = _sentence_model(embedder, pairs, index, log)
     FacetModels(question_model, sentence_model, embedder.model_id).save(out)
-    card = {"trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    card = {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "embedding_model": embedder.model_id, "facets": list(FACETS), "other": OTHER,
             "seconds": round(time.perf_counter() - started, 1), "model_file": out.name,
             "model_bytes": out.stat().st_size, "question": question_card, "sentence": sentence_card}
@@ -76,13 +76,13 @@ def _question_model(embedder: Embedder, pairs: list[Pair], log) -> tuple[LinearM
     log(f"question model: {len(train_pairs)} MedQuAD + {len(own)} own dev questions; "
         f"held out {len(test_pairs)} MedQuAD + {len(realistic_test)} realistic test")
     texts = [p.question for p in train_pairs] + [i.question for i in own]
-    labels = [p.facet for p in train_pairs] + [i.facet for i in own]
+    labels = [p.facet for p in train_pairs] + [str(i.facet) for i in own]
     weights = [1.0] * len(train_pairs) + [OWN_WEIGHT] * len(own)
     model = _fit(embedder.embed(texts, progress=True, description="embedding questions"), labels, weights)
     medquad_accuracy = _accuracy(model, embedder.embed([p.question for p in test_pairs]),
                                  [p.facet for p in test_pairs])
     realistic = _accuracy(model, embedder.embed([i.question for i in realistic_test]),
-                          [i.facet for i in realistic_test]) if realistic_test else {}
+                          [str(i.facet) for i in realistic_test]) if realistic_test else {}
     log(f"question model: held-out MedQuAD accuracy {medquad_accuracy['accuracy']:.3f}, "
         f"realistic test {realistic.get('accuracy', float('nan')):.3f}")
     card = {"train": {"medquad": len(train_pairs), "own_dev": len(own), "own_weight": OWN_WEIGHT},

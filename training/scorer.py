@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +42,7 @@ def train(assistant: Assistant, log=print) -> dict:
         f"and the candidates of {len(unanswerable)} dev questions the library cannot answer")
     scorer = _fit(features, labels, weights, unanswerable)
     assistant.assessor.scorer = scorer
-    card = {"trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    card: dict[str, Any] = {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "features": list(FEATURES), "weights": scorer.explained(), "bias": round(scorer.bias, 3),
             "train": {"questions": len(dev), "candidates": total, "positives": positives,
                       "objective": "pairwise (an answering sentence above a non-answering one of the same question), "
@@ -93,7 +95,7 @@ def _normal(text: str) -> str:
 
 
 def _fit(features: list[np.ndarray], labels: list[np.ndarray], weights: list[float],
-         unanswerable: list[np.ndarray] = ()) -> SentenceScorer:
+         unanswerable: Sequence[np.ndarray] = ()) -> SentenceScorer:
     """Rank first: differences between an answering and a non-answering candidate of the same
     question teach what puts the right sentence on top (what every candidate of a question
     shares cancels out). Then a calibration fit turns the ranking score, with how close the
@@ -147,11 +149,13 @@ def _measure(assistant: Assistant, items: list[Item]) -> dict:
     for item in items:
         candidates = _candidates(assistant, item)
         if assistant.assessor.scorer is not None and candidates:
-            for c, p in zip(candidates, assistant.assessor.scorer.probabilities(np.vstack([c.features for c in candidates]))):
+            probabilities = assistant.assessor.scorer.probabilities(np.vstack([c.features for c in candidates]))
+            for c, p in zip(candidates, probabilities):
                 c.score = float(p)
         eligible = sorted((c for c in candidates if assistant.assessor.can_open(c)), key=lambda c: -c.score)
         # the top-1 precision of the scorer alone; the eval measures the whole lead choice
         reachable += any(_answers(c, item) for c in candidates)
         top_right += bool(eligible) and _answers(eligible[0], item)
     n = max(1, len(items))
-    return {"questions": len(items), "top1_precision": round(top_right / n, 4), "answer_retrieved": round(reachable / n, 4)}
+    return {"questions": len(items), "top1_precision": round(top_right / n, 4),
+            "answer_retrieved": round(reachable / n, 4)}

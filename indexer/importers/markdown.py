@@ -21,7 +21,7 @@ def render_document(meta: dict, body: str) -> str:
 
 def _subject_lines(entry: dict) -> str:
     """One subject as block YAML with its aliases on one line: readable and diff-friendly."""
-    lines = []
+    lines: list[str] = []
     for key, value in entry.items():
         text = _flow(value)
         lines.append(f"{'- ' if not lines else '  '}{key}: {text}")
