@@ -114,7 +114,9 @@ def _chat_tab(gr, chat: Chat) -> None:
 
     def like(data: gr.LikeData, request: gr.Request):
         index = data.index[0] if isinstance(data.index, list | tuple) and data.index else data.index
-        return chat.rate_message(index, data.liked, request.session_hash or "", client_address(request))
+        shown = data.value[0] if isinstance(data.value, list) and data.value else data.value  # first of its group
+        return chat.rate_message(index, data.liked, request.session_hash or "", client_address(request),
+                                 shown=shown if isinstance(shown, str) else "")
 
     def add_comment(text, request: gr.Request):
         return chat.comment(text, request.session_hash or "", client_address(request)), ""
@@ -151,7 +153,7 @@ def _quiet_choices(gr, radio):
     allowed = {value for _, value in radio.choices}
 
     def preprocess(payload):
-        if payload is not None and payload not in allowed:
+        if payload is not None and (not isinstance(payload, str) or payload not in allowed):
             raise gr.Error("Not one of the choices.", print_exception=False)
         return original(payload)
 

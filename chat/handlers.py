@@ -100,19 +100,21 @@ class Chat:
         return Turn(shown, html, reply if reply.kind != "invalid" else None)
 
     @_text_free_failures(SORRY)
-    def rate_message(self, message_index, liked, session_id: str, client: str = "") -> str:
+    def rate_message(self, message_index, liked, session_id: str, client: str = "", shown=None) -> str:
         """A 👍 (``liked`` True) or 👎 (False) on answer message ``message_index`` as this
         session shows it; ``liked`` "" withdraws the rating. One rating per answer: a new
-        one replaces the old."""
+        one replaces the old. ``shown``, when given, is the message as the browser showed
+        it: the rating counts only if that is still the answer at ``message_index`` (a
+        long conversation drops its oldest turns, which moves the others up)."""
         if liked == "":
-            return self._withdraw(session_id, message_index)
+            return self._withdraw(session_id, message_index, shown)
         if liked is not True and liked is not False:
             return NOT_A_RATING
         session = self.sessions.find(session_id)
         if session is None:
             return ASK_FIRST
         with session.lock:
-            turn = session.answer_at(message_index) if isinstance(message_index, int) else None
+            turn = _answer(session, message_index, shown)
             if turn is None or turn.reply is None:
                 return ONLY_ANSWERS
             return self._save(session, turn, client, rating=1 if liked else -1)
@@ -177,12 +179,12 @@ class Chat:
         session.last_rated = turn
         return SAVED
 
-    def _withdraw(self, session_id: str, message_index) -> str:
+    def _withdraw(self, session_id: str, message_index, shown) -> str:
         session = self.sessions.find(session_id)
         if session is None:
             return ASK_FIRST
         with session.lock:
-            turn = session.answer_at(message_index) if isinstance(message_index, int) else None
+            turn = _answer(session, message_index, shown)
             if turn is None or turn.feedback_row is None:
                 return WITHDRAWN
             if self.store is None:
@@ -205,6 +207,14 @@ def _shown(question: str) -> str | None:
     shown = question if len(question) <= SHOWN_QUESTION_CHARS else \
         f"{question[:SHOWN_QUESTION_CHARS]}… ({len(question):,} characters)"
     return escape(shown)
+
+
+def _answer(session: Session, message_index, shown) -> Turn | None:
+    """The turn whose answer is message ``message_index``, if it is what the browser showed there."""
+    turn = session.answer_at(message_index) if isinstance(message_index, int) else None
+    if turn is not None and shown is not None and shown != turn.answer_html:
+        return None
+    return turn
 
 
 def _history(session: Session) -> list[dict]:

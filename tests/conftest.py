@@ -142,10 +142,11 @@ def start_chat(index_dir: Path, feedback_db: str, log_path: Path, *extra: str):
 
 @pytest.fixture(scope="session")
 def chat_server(index_dir, tmp_path_factory):
-    """One real chat server for the browser tests: (url, feedback database path)."""
+    """One real chat server for the browser and load tests: (url, feedback database path).
+    No rate limit: every simulated user comes from 127.0.0.1 (test_abuse tests the limit)."""
     folder = tmp_path_factory.mktemp("chat")
     db = folder / "feedback.sqlite3"
-    process, url = start_chat(index_dir, str(db), folder / "server.log")
+    process, url = start_chat(index_dir, str(db), folder / "server.log", "--rate-limit", "0")
     yield url, db
     from chat.process import stop
 

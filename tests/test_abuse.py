@@ -150,6 +150,20 @@ def test_only_answers_shown_to_this_session_can_be_rated(tiny_assistant, store):
     assert store.rows() == []
 
 
+def test_a_rating_lands_on_the_answer_the_browser_showed_or_nowhere(tiny_assistant, store):
+    """A long conversation drops its oldest turn, which moves the others up: a 👍 clicked on the
+    list shown before must not land on the answer that has moved into its place."""
+    chat = Chat(tiny_assistant, store, Settings(rate_limit=0, max_turns=2))
+    chat.respond("what is focal dystonia?", "patient", "s1")
+    shown = chat.respond("what is blepharospasm?", "patient", "s1")
+    chat.respond("can botox help my neck?", "patient", "s1")  # the focal dystonia turn is dropped
+    assert chat.rate_message(1, True, "s1", shown=shown[1]["content"]) == ONLY_ANSWERS
+    assert chat.rate_message(3, True, "s1", shown=shown[3]["content"]) == ONLY_ANSWERS
+    assert store.rows() == []
+    assert chat.rate_message(1, True, "s1", shown=shown[3]["content"]) == SAVED
+    assert store.rows()[0][6] == "what is blepharospasm?"
+
+
 def test_one_rating_per_answer_per_session_and_the_latest_wins(tiny_assistant, store):
     chat = Chat(tiny_assistant, store, Settings(rate_limit=0))
     chat.respond("what is focal dystonia?", "patient", "s1")

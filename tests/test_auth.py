@@ -119,7 +119,7 @@ def test_an_unknown_username_costs_the_same_as_a_wrong_password(users):
         known.append(seconds("alice"))
         unknown.append(seconds("nobody-here"))
     ratio = statistics.median(unknown) / statistics.median(known)
-    assert 0.8 < ratio < 1.25, (known, unknown)
+    assert 0.7 < ratio < 1.43, (known, unknown)  # without the dummy hash it is near 0
 
 
 def test_hammered_logins_do_not_stall_a_signed_in_users_questions(index_dir, users, tmp_path):

@@ -52,7 +52,7 @@ def ask(page, question: str, answers_before: int):
 def test_a_patient_asks_opens_a_citation_rates_it_and_follows_up(page, chat_server):
     from playwright.sync_api import expect
 
-    url, db = chat_server
+    _, db = chat_server
     expect(page.locator("#notice")).to_contain_text("not medical advice")
     started = time.perf_counter()
     answer = ask(page, "What is focal dystonia?", 0)
@@ -82,7 +82,8 @@ def test_a_patient_asks_opens_a_citation_rates_it_and_follows_up(page, chat_serv
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
-    (ARTIFACTS / "browser-timings.json").write_text(json.dumps({"first_answer_seconds": round(first_answer_seconds, 2)}))
+    timings = {"first_answer_seconds": round(first_answer_seconds, 2)}
+    (ARTIFACTS / "browser-timings.json").write_text(json.dumps(timings))
 
 
 def test_html_in_a_question_is_shown_as_text_and_never_runs(page):
