@@ -34,9 +34,21 @@ ANAPHORIC_START = re.compile(
 ANAPHORIC_SECOND = re.compile(r"^(Sometimes|Often|Usually|Also|Occasionally|Rarely|Typically|Still|Then|Now|"
                               r"Generally|Most often|In most cases|In some cases),?\s+"
                               r"(they|it|these|this|he|she|their|its)\b")
+# "Others have it because...", "In some of these families...", "Most of them...": a quantity or
+# a place that points back at people or things the sentence before named
+ANAPHORIC_PHRASE = re.compile(
+    r"^(Others|The others|The rest)\b|"
+    r"^((In|For|Of|Among|With|Like|Unlike|Despite|Because of|In addition to)\s+)?"
+    r"((some|many|most|all|one|each|both|none|half|several|few|either|neither|any) of\s+)?"
+    r"(these|those|them|such)\b", re.I)
 DUMMY_IT = re.compile(r"^It (is|was|has been|may be|can be) (generally|widely|often|also|not|important|essential|"
                       r"possible|thought|believed|estimated|unclear|likely|unlikely|recommended|known)\b")
+RESOLVABLE_START = re.compile(r"^(This condition|The condition|This disorder|The disorder|This disease|"
+                              r"The disease|This syndrome|The syndrome)\b")
+MAX_ANTECEDENTS = 2  # a leaning sentence is shown with at most this many sentences before it
 LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here)\b", re.I)
+# "Doctors use it to treat health problems, including" (a list follows): not a sentence
+CUT_OFF = re.compile(r"\b(including|include|includes|such as|like|and|or|of|the|a|to|with|are|is)$", re.I)
 LINK_ITEM = re.compile(r"^[A-Z][\w .,'&()/-]{2,70}: [A-Z][^.]*$")
 FIRST_PERSON = re.compile(r"\bI\b|\bI'(m|ve|d)\b")
 QUOTED_READER = re.compile(r"^(Question|Q|Reader question)\s*:", re.I)
@@ -78,6 +90,12 @@ class Annotations:
             facets.question.probabilities(alone)
         self.heading_facets = self._heading_facets(facets, embedder)
         self._grades: dict[int, float] = {}
+        self._antecedents = {info.row: self._find_antecedents(info.row) for info in self.rows if info.anaphoric}
+        self._resolvable = {info.row for info in self.rows if self._resolved_by_heading(info, catalogue)}
+        self.rows_using: dict[str, list[int]] = {}  # search term -> sentences that use it
+        for info in self.rows:
+            for term in info.terms:
+                self.rows_using.setdefault(term, []).append(info.row)
 
     def __getitem__(self, row: int) -> SentenceInfo:
         return self.rows[row]
@@ -104,6 +122,42 @@ class Annotations:
                             _stands_alone(shown) and not _in_quoted_question(doc.text, start)
                             and not _list_fragment(doc.text, start, shown), len(shown.split()),
                             frozenset(terms(text)), frozenset(m.subject for m in catalogue.find(text)))
+
+    def before(self, row: int) -> tuple[int, ...] | None:
+        """The sentences a leaning sentence needs before it to be understood ("Dystonia is... These
+        contractions... Sometimes they are painful."): () for one that can be read on its own,
+        including an opening "This condition..." whose section heading names the condition;
+        None when what it leans on cannot be shown (another paragraph, or too far back)."""
+        if not self.rows[row].anaphoric or row in self._resolvable:
+            return ()
+        return self._antecedents[row]
+
+    def _resolved_by_heading(self, info: SentenceInfo, catalogue: Catalogue) -> bool:
+        """An opening "This condition..." (or "The disorder") whose referent its section heading
+        names: on NIH pages the heading is the question the section answers ("Is
+        myoclonus-dystonia inherited?")."""
+        if not (info.anaphoric and RESOLVABLE_START.match(info.shown) and info.section and info.condition):
+            return False
+        return any(m.subject == info.condition for m in catalogue.find(info.section[-1]))
+
+    def resolved_by_heading(self, row: int) -> bool:
+        return row in self._resolvable
+
+    def _find_antecedents(self, row: int) -> tuple[int, ...] | None:
+        chain: list[int] = []
+        current = self.rows[row]
+        for _ in range(MAX_ANTECEDENTS):
+            if current.row == 0 or current.section_start:
+                return None
+            before = self.rows[current.row - 1]
+            between = self.index.documents[current.doc_row].text[before.end:current.start]
+            if before.doc_row != current.doc_row or between.strip() or "\n\n" in between:
+                return None  # not in the same paragraph: what it leans on is not the sentence before
+            chain.insert(0, before.row)
+            if not before.anaphoric:
+                return tuple(chain) if before.stands_alone or len(before.shown.split()) >= 4 else None
+            current = before
+        return None
 
     def heading_facet(self, row: int) -> str | None:
         """What the sentence's section heading asks, if it has a heading."""
@@ -140,13 +194,14 @@ def _section_of(index: Index, doc_row: int, start: int) -> tuple[str, ...]:
 def _stands_alone(text: str) -> bool:
     stripped = text.strip()
     return (len(stripped.split()) >= 4 and not stripped.endswith((":", "?")) and not LEAD_IN.search(stripped)
-            and not LINK_ITEM.match(stripped) and not FIRST_PERSON.search(stripped))
+            and not LINK_ITEM.match(stripped) and not FIRST_PERSON.search(stripped) and not CUT_OFF.search(stripped))
 
 
 def is_anaphoric(text: str) -> bool:
     """Does the sentence open by leaning on one before it ("These contractions...", "Sometimes
     they...")? A dummy "It is important that..." does not."""
-    return bool(ANAPHORIC_START.match(text) or ANAPHORIC_SECOND.match(text)) and not DUMMY_IT.match(text)
+    return bool(ANAPHORIC_START.match(text) or ANAPHORIC_SECOND.match(text) or ANAPHORIC_PHRASE.match(text)) \
+        and not DUMMY_IT.match(text)
 
 
 def _list_fragment(text: str, start: int, shown: str) -> bool:

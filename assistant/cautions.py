@@ -30,7 +30,7 @@ TOPICS: dict[str, re.Pattern] = {
 HEED = re.compile(
     r"\b(may|can|could|might) (make|worsen|aggravate|exacerbate|trigger)\b|\bworse\b|\bworsen\w*|\baggravat\w*|"
     r"\bavoid\w*|contraindicat\w*|\bcaution\w*|\bshould not\b|\bmust not\b|not (be )?(suitable|appropriate)|"
-    r"\binappropriate\b|\bdetrimental\b|\bside effects?\b|\b(it is )?(important|essential) (that|to)\b|"
+    r"\binappropriate\b|\bdetrimental\b|\binjection site\b|\b(it is )?(important|essential) (that|to)\b|"
     r"\bneed to discuss\b|\bmost helpful\b|\bunder the skin\b", _I)
 SIDE_MATTER = re.compile(r"\b(pregnan|breastfeed|researchers?|studies|study|trial)\w*", _I)
 

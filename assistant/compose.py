@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant import reply as texts
-from assistant.annotations import Annotations
+from assistant.annotations import Annotations, SentenceInfo
 from assistant.cautions import Caution
 from assistant.evidence import Candidate, Evidence
 from assistant.query import Query
@@ -97,15 +97,14 @@ class Composer:
         segments = [*opening, Segment("lead", self._lead_framing(evidence.lead), tuple(runs[:1]))]
         if len(runs) > 1:
             segments.append(Segment("support", "", tuple(runs[1:])))
-        used = sum(c.info.words for c in chosen)
+        used = sum(self._cost(c) for c in chosen)
         return segments + self._notes(query, evidence, citations, budget - used, {c.row for c in chosen})
 
-    @staticmethod
-    def _lead_framing(lead: Candidate) -> str:
+    def _lead_framing(self, lead: Candidate) -> str:
         """Says what the first sentence is about when it does not say it: the subject an opening
         "This condition..." refers to, or the broader condition a general statement is about."""
         info = lead.info
-        if info.anaphoric:
+        if self.annotations.resolved_by_heading(info.row):
             return texts.ABOUT_LABEL.format(subject=info.condition)
         return texts.BROADER_LABEL.format(subject=info.condition) if lead.relation == "broader" else ""
 
@@ -116,21 +115,22 @@ class Composer:
         """The lead and the sentences that support it, in the order they are shown."""
         lead = evidence.lead
         assert lead is not None
-        chosen = [lead, *self._followers(lead, evidence, budget - lead.info.words, set())]
+        chosen = [lead, *self._followers(lead, evidence, budget - self._cost(lead), set())]
         relations = ("same", "neutral") if lead.relation != "broader" else ("broader",)
         pool = [c for c in self._plainest_first(evidence.candidates) if c.relation in relations
                 and c.score >= self.tuning.support_min and c not in chosen]
         support = 0
         for candidate in pool:
-            used = sum(c.info.words for c in chosen)
+            used = sum(self._cost(c) for c in chosen)
             if support >= self.tuning.max_support or used >= budget:
                 break
-            if candidate in chosen or candidate.info.anaphoric or used + candidate.info.words > budget:
+            if candidate in chosen or not self._shows_alone(candidate, chosen) \
+                    or used + self._cost(candidate) > budget:
                 continue
             if self._covered(candidate, chosen):
                 continue
             chosen.append(candidate)
-            chosen += self._followers(candidate, evidence, budget - used - candidate.info.words, set(chosen))
+            chosen += self._followers(candidate, evidence, budget - used - self._cost(candidate), set(chosen))
             support += 1
         return chosen
 
@@ -144,7 +144,7 @@ class Composer:
             nxt = next((c for c in evidence.candidates if c.row == current.row + 1
                         and c.info.doc_row == current.info.doc_row), None)
             if nxt is None or nxt in taken or not nxt.info.anaphoric or nxt.info.words > room \
-                    or nxt.score < candidate.score - margin or not self._adjacent(current, nxt):
+                    or nxt.score < candidate.score - margin or not self._adjacent(current.info, nxt.info):
                 return followers
             followers.append(nxt)
             room -= nxt.info.words
@@ -175,10 +175,10 @@ class Composer:
         general = query.subject.condition == GENERAL
         segments, room = [], budget
         for candidate in evidence.close[:self.tuning.max_close]:
-            if candidate.info.words > room:
+            if self._cost(candidate) > room:
                 continue
             segments.append(self._framed(candidate, general, citations))
-            room -= candidate.info.words
+            room -= self._cost(candidate)
         return segments
 
     def _framed(self, candidate: Candidate, general: bool, citations: _Citations) -> Segment:
@@ -217,33 +217,57 @@ class Composer:
                 return True
         return False
 
+    def _shows_alone(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
+        """Can this sentence be added as support, with the sentences it leans on brought along?
+        Not an unframed "This condition..." (only the lead is framed), not a sentence already
+        shown as another's antecedent, and not one whose antecedents are shown elsewhere."""
+        before = self.annotations.before(candidate.row)
+        if before is None or self.annotations.resolved_by_heading(candidate.row):
+            return False
+        shown = {c.row for c in chosen} | {r for c in chosen for r in self.annotations.before(c.row) or ()}
+        return candidate.row not in shown and not shown & set(before)
+
+    def _cost(self, candidate: Candidate) -> int:
+        """Words the sentence adds, with the sentences it leans on that must come before it."""
+        before = self.annotations.before(candidate.row) or ()
+        return candidate.info.words + sum(self.annotations[row].words for row in before)
+
     def _runs(self, chosen: list[Candidate], citations: _Citations) -> list[Run]:
-        """Consecutive adjacent sentences of one document become one run with one citation."""
-        runs: list[Run] = []
-        group: list[Candidate] = []
+        """Consecutive adjacent sentences of one document become one run with one citation; a
+        sentence that leans on the ones before it brings them along, unless they are shown
+        right before it already."""
+        pieces: list[tuple[SentenceInfo, list[Candidate]]] = []
         for candidate in chosen:
-            if group and not self._adjacent(group[-1], candidate):
+            shown = {info.row for info, _ in pieces}
+            if not (pieces and pieces[-1][0].row == candidate.row - 1):
+                pieces += [(self.annotations[row], []) for row in self.annotations.before(candidate.row) or ()
+                           if row not in shown]
+            pieces.append((candidate.info, candidate.also))
+        runs: list[Run] = []
+        group: list[tuple[SentenceInfo, list[Candidate]]] = []
+        for piece in pieces:
+            if group and not self._adjacent(group[-1][0], piece[0]):
                 runs.append(self._run(group, citations))
                 group = []
-            group.append(candidate)
+            group.append(piece)
         if group:
             runs.append(self._run(group, citations))
         return runs
 
-    def _run(self, group: list[Candidate], citations: _Citations) -> Run:
-        first, last = group[0].info, group[-1].info
+    def _run(self, group: list[tuple[SentenceInfo, list[Candidate]]], citations: _Citations) -> Run:
+        first, last = group[0][0], group[-1][0]
         numbers = [citations.cite(first.doc_row, first.start, last.end)]
-        numbers += [citations.cite(o.info.doc_row, o.info.start, o.info.end) for c in group for o in c.also]
-        return Run(" ".join(c.info.shown for c in group), tuple(dict.fromkeys(numbers)))
+        numbers += [citations.cite(o.info.doc_row, o.info.start, o.info.end) for _, also in group for o in also]
+        return Run(" ".join(info.shown for info, _ in group), tuple(dict.fromkeys(numbers)))
 
     def _run_of_rows(self, rows: list[int], citations: _Citations) -> Run:
         infos = [self.annotations[r] for r in rows]
         return Run(" ".join(i.shown for i in infos), (citations.cite(infos[0].doc_row, infos[0].start, infos[-1].end),))
 
-    def _adjacent(self, a: Candidate, b: Candidate) -> bool:
-        if a.info.doc_row != b.info.doc_row or b.row != a.row + 1:
+    def _adjacent(self, a: SentenceInfo, b: SentenceInfo) -> bool:
+        if a.doc_row != b.doc_row or b.row != a.row + 1:
             return False
-        return not self.index.documents[a.info.doc_row].text[a.info.end:b.info.start].strip()
+        return not self.index.documents[a.doc_row].text[a.end:b.start].strip()
 
 
 class _Citations:

@@ -43,13 +43,18 @@ from indexer.store import Index
 
 GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
 CONTENT_STOPWORDS = QUESTION_WORDS | {"dystonia", "dystonias", "dystonic", "people", "person", "someone", "thing",
-                                      "things", "just", "like", "want", "need", "mean", "think", "said", "says"}
+                                      "things", "just", "like", "want", "need", "mean", "think", "said", "says",
+                                      "really", "actually", "automatically", "soon", "normal", "usually"}
 DEFINITION = re.compile(r"^([\w'’-]+\s+){1,7}?(is|are)\s+(a|an|the|one|any|movement|neurological|rare|"
                         r"characteri[sz]ed|caused)\b", re.I)
+ASKS_QUANTITY = re.compile(r"\bhow (long|many|much|often|common|rare|soon|quickly|fast|old|likely)\b|"
+                           r"\b(what|which) (percent\w*|proportion|age|share|dose|doses)\b|\bat what age\b|"
+                           r"\b(chances?|odds|risk|percent\w*|%)\b", re.I)
+QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|fifty|"
+                      r"hundred|thousand|million|half|quarter|percent|most|majority|minority|rare|rarely|common|"
+                      r"childhood|adolescence|adulthood|age|ages|years?|months?|weeks?|days?|hours?)\b", re.I)
 RELATIONS = ("same", "neutral", "broader", "narrower", "other")
 LEAD_RELATIONS = ("same", "neutral", "broader")  # broader ones only when nothing on the subject fits, framed
-RESOLVABLE_START = re.compile(r"^(This condition|The condition|This disorder|The disorder|This disease|"
-                              r"The disease|This syndrome|The syndrome)\b")
 
 
 @dataclass(eq=False)  # identity: the same sentence scored for another question is another candidate
@@ -141,11 +146,22 @@ class Assessor:
         as they are: only a condition the sentence itself names can put it off the subject."""
         asked = query.subject
         relation = self.catalogue.relation(asked.condition, info.condition)
-        if relation == "narrower" and asked.condition == GENERAL and asked.treatment and not info.condition_named:
-            return "neutral"
         if relation == "neutral":
             return self._on_a_treatment_page(asked, info)
+        if relation in ("narrower", "other") and asked.condition == GENERAL \
+                and self._on_the_treatment(asked.treatment, info):
+            return "neutral"
         return relation
+
+    def _on_the_treatment(self, treatment: str | None, info: SentenceInfo) -> bool:
+        """A sentence about the treatment asked on a page that lists it among its subjects, though
+        the page is on a condition ("baclofen may also be injected ... through an implanted
+        pump", on the hypertonia page): it names the treatment and no condition. Not "Most cases
+        are treated with botulinum toxin" on a page that does not list it: that is about the
+        page's condition."""
+        listed = {s.name for s in self.index.documents[info.doc_row].subjects}
+        return treatment in listed and treatment in info.named \
+            and not any(self.catalogue.subjects[n].kind == "condition" for n in info.named)
 
     def _on_a_treatment_page(self, asked, info: SentenceInfo) -> str:
         """A sentence of a page about a treatment: about the condition asked if it names it;
@@ -196,6 +212,10 @@ class Assessor:
             "subject_document": float(subject_document), "names_treatment": float(names_treatment),
             "section_start": float(info.section_start), "anaphoric": float(info.anaphoric),
             "length": info.words / 40, "passage_rank": 1 / (1 + rank),
+            "defines": float(query.facet == "definition" and relation in ("same", "neutral")
+                             and info.condition_named and DEFINITION.match(info.shown) is not None),
+            "quantity": float(ASKS_QUANTITY.search(query.search_text) is not None
+                              and QUANTITY.search(info.shown) is not None),
         }
         return np.array([values[name] for name in FEATURES], np.float32)
 
@@ -230,21 +250,10 @@ class Assessor:
 
     def can_open(self, candidate: Candidate) -> bool:
         """May this sentence open an answer? It is about the subject asked, about no condition,
-        or about the broader condition (then framed as such); and it does not lean on a
-        sentence before it, unless its section heading names what it refers to
-        ("Is myoclonus-dystonia inherited?" / "This condition is...")."""
-        info = candidate.info
-        if candidate.relation not in LEAD_RELATIONS:
-            return False
-        return not info.anaphoric or self.resolvable(candidate)
-
-    def resolvable(self, candidate: Candidate) -> bool:
-        """An opening "This condition..." (or "It", "The disorder") whose referent its section
-        heading names: on NIH pages the heading is the question the section answers."""
-        info = candidate.info
-        if not (info.anaphoric and RESOLVABLE_START.match(info.shown) and info.section and info.condition):
-            return False
-        return any(m.subject == info.condition for m in self.catalogue.find(info.section[-1]))
+        or about the broader condition (then framed as such); and if it leans on a sentence
+        before it, either its section heading names what it refers to or the sentences it
+        leans on can be shown first (``Annotations.before``)."""
+        return candidate.relation in LEAD_RELATIONS and self.annotations.before(candidate.row) is not None
 
     def _close(self, query: Query, candidates: list[Candidate]) -> tuple[Candidate, ...]:
         """When nothing on the subject answers what was asked: what the sources say that is
@@ -252,7 +261,8 @@ class Assessor:
         on one form), or, for a general question, on specific forms."""
         wanted = "narrower" if query.subject.condition == GENERAL else "broader"
         floor = self.tuning.compose.close_min
-        return tuple(c for c in candidates if c.relation == wanted and c.score >= floor and not c.info.anaphoric)
+        return tuple(c for c in candidates if c.relation == wanted and c.score >= floor
+                     and self.annotations.before(c.row) == ())  # framed alone: nothing may come before it
 
     def _cautions(self, query: Query) -> tuple[int, ...]:
         """For an audience with a cautions part: the library's cautions for hands-on work about
@@ -282,17 +292,31 @@ class Assessor:
         text, vector, t = query.search_text, query.own_vector, self.tuning.routing
         words = [w for w in dict.fromkeys(re.findall(r"[a-z]{4,}", text.lower()))
                  if w not in CONTENT_STOPWORDS and w not in STOPWORDS_EN]
-        unknown = [w for w in words if not self.index.lexical.near(stem(w)) and not self.vocabulary.topics(w)
-                   and self.vocabulary.expand(w) == w and not self.catalogue.find(w)][:t.max_probed_words]
+        unknown = [w for w in words if not self.vocabulary.topics(w) and self.vocabulary.expand(w) == w
+                   and not self.catalogue.find(w) and not self._used_nearby(w, vector)][:t.max_probed_words]
         if not unknown:
             return {}
-        known = [w for w in words if w not in unknown][:t.max_probed_words]
+        # the subject's own name always moves the question most: compare with the other words
+        known = [w for w in words if w not in unknown and not self.catalogue.find(w)][:t.max_probed_words]
         probes = unknown + known
         without = self.embedder.embed([re.sub(rf"\b{w}\b", " ", text, flags=re.I) for w in probes])
         shift = dict(zip(probes, (1.0 - without @ vector).tolist()))
         strongest_known = max((shift[w] for w in known), default=0.0)
         return {w: v for w, v in zip(probes, without) if w in unknown and shift[w] >= t.salient_word_shift
                 and shift[w] >= t.salient_word_ratio * strongest_known}
+
+    def _used_nearby(self, word: str, vector: np.ndarray) -> bool:
+        """Does the library use the word (or a prefix or typo of it) where it could bear on the
+        question? Used only in sentences far from the question ("a hard drive crash", for a
+        question on driving) counts as not used."""
+        term = stem(word)
+        if not self.index.lexical.near(term):
+            return False
+        rows = self.annotations.rows_using.get(term)
+        if not rows:
+            return True  # a prefix or a typo of a word the sources use: trust it
+        closest = float((np.asarray(self.index.sentence_alone_vectors[rows], np.float32) @ vector).max())
+        return closest >= self.tuning.routing.related_use
 
     def _pulling_away(self, query: Query, hits: list[Hit], unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
         """Unsupported words the answer must name as unmentioned: without them the question

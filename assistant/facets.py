@@ -73,6 +73,14 @@ class FacetModels:
                              "loaded; retrain them with `dystonia train facets --model ...`")
         return models
 
+    def asked(self, question: np.ndarray, masked: np.ndarray) -> tuple[str, dict[str, float]]:
+        """What a question asks: the question model on the question as typed and on it with its
+        subject's names replaced by "it", averaged. Trained on both forms, the model learns the
+        wording of a facet ("what causes it") apart from the diseases MedQuAD happens to name."""
+        probabilities = self.question.probabilities(np.vstack([question, masked])).mean(axis=0)
+        return self.question.labels[int(probabilities.argmax())], dict(zip(self.question.labels,
+                                                                           probabilities.tolist()))
+
     def save(self, path: Path = MODEL_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"model_id": np.array(self.model_id)}

@@ -37,9 +37,17 @@ INSTRUCTION = re.compile(
     r"\byou are now\b[^.?!]*[.?!]?|\b(system prompt|developer mode|jailbreak|system override)\b[^.?!:]*[.?!:]?|"
     r"\b(safety )?(filters?|guardrails?|restrictions?) (are |is )?(now )?(disabled|off|removed)\b[^.?!]*[.?!]?|"
     r"\bpretend (to be|you are)\b[^.?!]*[.?!]?|\bas (my|your|a) (doctor|physician|neurologist)\b,?|"
-    r"\b(end|finish|start) your (answer|reply|response) with\b[^.?!]*[.?!]?", _I)
+    r"\b((also|and|then|please),? )?(end|finish|start|sign) (your|the) (answer|reply|response)s? (with|by)\b"
+    r"[^.?!]*[.?!]?|"
+    r"\b(also |and )?(add|include|append|insert) (the |this |a )?(line|link|text|sentence)\b[^.?!:]*[.?!:]?", _I)
 MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</(script|style)\s*>|<[^>]{0,200}>|"
-                    r"\[([^\]]{0,200})\]\((?:[^()]|\([^()]*\)){0,500}\)|(?:https?|javascript|vbscript|data):\S*", _I)
+                    r"\[([^\]]{0,200})\]\((?:[^()]|\([^()]*\)){0,500}\)|(?:https?|javascript|vbscript|data):\S*|"
+                    r"\b(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|info|io|biz|ru|xyz|co\.uk)\b\S*|"
+                    r"\b[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", _I)
+# SQL typed into the box ("'; DROP TABLE feedback; --"): nothing runs it, but its words would steer the search
+SQL = re.compile(r"['\"`]?\s*;?\s*\b(?:(?:DROP|TRUNCATE|ALTER)\s+TABLE|DELETE\s+FROM|INSERT\s+INTO|"
+                 r"UNION\s+(?:ALL\s+)?SELECT)\b[^;]*;?\s*(?:--)?|\s--\s|\bOR\s+1\s*=\s*1\b", _I)
+GENERIC_LINK_TEXT = re.compile(r"^\s*(click here|here|link|this|read more|more|open|visit)\s*$", _I)
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,10 @@ class QueryPreparer:
         resolved, followup = resolve(search_text, before, self.vocabulary)
         subject = self.catalogue.asked(search_text, before.subject if followup else None)
         expanded = self._expanded(resolved, subject)
-        aspect = self.catalogue.without_names(search_text) or search_text
+        aspect = self.catalogue.without_names(search_text, "it") or search_text
         texts = list(dict.fromkeys([search_text, aspect, expanded]))  # one model call, no text twice
         vectors = dict(zip(texts, self.embedder.embed(texts)))
-        facet, scores = self.facets.question.predict(vectors[search_text])
+        facet, scores = self.facets.asked(vectors[search_text], vectors[aspect])
         if followup and is_continuation(search_text, self.vocabulary) and \
                 scores[facet] < self.tuning.followup_facet_confidence:
             facet = self._facet_of(before.last_question)  # "and for kids?" asks the last question again
@@ -90,7 +98,10 @@ class QueryPreparer:
                      names_subject, foreign, vectors[search_text], vectors[expanded], vectors[aspect])
 
     def _facet_of(self, text: str) -> str:
-        return self.facets.question.predict(self.embedder.embed_one(without_instructions(clean(text))))[0]
+        text = without_instructions(clean(text))
+        aspect = self.catalogue.without_names(text, "it") or text
+        full, masked = self.embedder.embed([text, aspect])
+        return self.facets.asked(full, masked)[0]
 
     def _expanded(self, text: str, subject: AskedSubject) -> str:
         """``text`` plus synonyms, plus the catalogue name of a subject it named by an alias."""
@@ -127,8 +138,9 @@ def without_instructions(text: str) -> str:
     We follow no instructions and render no markup anyway; removing them keeps them from
     steering retrieval and routing. Link text is kept, its target dropped.
     """
-    cleaned = MARKUP.sub(lambda m: f" {m.group(3)} " if m.group(3) else " ", text)
-    cleaned = INSTRUCTION.sub(" ", cleaned.replace("<", " ").replace(">", " "))
+    cleaned = MARKUP.sub(lambda m: f" {m.group(3)} " if m.group(3) and not GENERIC_LINK_TEXT.match(m.group(3))
+                         else " ", text)
+    cleaned = SQL.sub(" ", INSTRUCTION.sub(" ", cleaned.replace("<", " ").replace(">", " ")))
     return re.sub(r"\s+", " ", cleaned).strip()
 
 

@@ -44,7 +44,9 @@ SELF_HARM = re.compile(
     r"\b(want|wanna|going)\s+to\s+die\b|\bwish\s+i\s+(was|were)\s+dead|better off (dead|without me)|"
     r"self[- ]?harm|\b(hurt|harm|cut|cutting|hurting|harming)\s+my ?self|no (reason|point) (to|in) (live|living|going on)|"
     r"don'?t want to (live|be alive|be here any ?more)|\boverdos|don'?t see (the|any) point|can'?t go on\b|"
-    r"give up on (life|living)", _I)
+    r"give up on (life|living)|no way out\b|can'?t (do|take) (this|it) any ?more\b|"
+    r"\b(pills?|tablets?|meds)\b.{0,40}\b(lined up|saved up|stockpil\w*|hoard\w*|all ready)\b|"
+    r"\b(i'?m|i am|im) (so |just )?(done|finished)( with (it all|everything|life|living))?\W*$", _I)
 RED_FLAGS = [
     re.compile(r"(can'?t|cannot|can not|unable to|trouble|difficult\w*|hard(er)? to|struggl\w*( to)?|problems?|"
                r"not able to|barely)\s+(\w+\s+){0,2}(breath\w*|swallow\w*)|short(ness)? of breath|\bchok(e|es|ed|ing)\b|"
@@ -80,8 +82,11 @@ PERSONAL = [
                rf"decrease|reduce|double|skip|change|switch|quit|come off|wean|inject|use|get|have|cancel|postpone|"
                rf"delay|continue|keep|drop|give)\b.{{0,40}}\b{MEDICINE}\b", _I),
     re.compile(r"\b(can|may|could) (i|we)\b( just)?.{0,25}\b(stop|quit|skip|double|increase|decrease|reduce|come off|"
-               r"inject|mix|drink|take|combine|switch|drop|cut|halve|lower|give (him|her|them|my \w+) (a bit )?more)\b", _I),
-    re.compile(r"\b(is it|it is|is that|would it be) (safe|ok|okay|alright|fine|dangerous|bad) (for (me|my \w+|him|her) )?to\b", _I),
+               r"inject|mix|drink|take|combine|switch|drop|cut|halve|split|lower|give (him|her|them|my \w+) (a bit )?more)\b", _I),
+    re.compile(rf"\b(can|may|could|should) (i|we)\b.{{0,40}}\b(after|before|between|with|on) (my|his|her) (\w+ ){{0,2}}"
+               rf"{MEDICINE}", _I),
+    re.compile(r"\b(is it|it is|is that|would it be) (safe|ok|okay|alright|fine|dangerous|bad) (for (me|my \w+|him|her) "
+               r"to\b|to\b.{0,40}\b(my|his|her|stop|quit|skip|double|come off|mix|combine|drink|drive)\b)", _I),
     re.compile(r"\b(inject|injecting|injection on|injections on) (my ?self|him|her)\b|\bself[- ]?inject", _I),
     re.compile(r"\b(do|could|might|would|did) (i|he|she|my \w+) (have|got)\b(?! to\b)|\bi think i (have|might have|got)\b|"
                r"\bdiagnos\w* (me|my|him|her)\b|what('?s| is) wrong with (me|my)\b|\b(which|what) (one |condition |type )?"

@@ -4,10 +4,12 @@ A linear model over a handful of features of (question, sentence): how close the
 (the sentence embedded on its own, and in its passage; its section heading; shared rare
 words), whether the sentence answers what the question asks (``facet_fit``), whether it is
 about the subject asked (same, general, narrower), whether it comes from the subject's own
-document, and its form (opens its section, leans on the sentence before, length). Each
-feature is one weight a maintainer can read in the model card, instead of a hand-set
-constant. It is trained to rank (an answering sentence above the others of the same
-question) and then calibrated, so its output is a probability the composer's floors read.
+document, and its form (opens its section, leans on the sentence before, length; for a
+"what is" question, whether it is a definition; for a "how long / how many" question,
+whether it holds a number). Each feature is one weight a maintainer can read in the model
+card, instead of a hand-set constant. It is trained to rank (an answering sentence above
+the others of the same question) and then calibrated, so its output is a probability the
+composer's floors read.
 
 Trained by ``dystonia train scorer`` (``training/scorer.py``) on our labelled dev questions:
 a sentence that contains a phrase a good first sentence must contain is a positive. Its
@@ -27,7 +29,7 @@ from common.errors import ModelError
 FEATURES = ("alone_similarity", "aspect_similarity", "similarity", "heading_similarity", "facet_fit", "overlap",
             "same_subject",
             "neutral_subject", "broader_subject", "narrower_subject", "subject_document", "names_treatment",
-            "section_start", "anaphoric", "length", "passage_rank")
+            "section_start", "anaphoric", "length", "passage_rank", "defines", "quantity")
 MODEL_FILE = Path(__file__).with_name("models") / "scorer.npz"
 CARD_FILE = Path(__file__).with_name("models") / "scorer.json"
 

@@ -148,8 +148,9 @@ class Catalogue:
         opening = [m for m in self.find(text) if m.kind == "condition" and m.word < OPENING_WORDS]
         return opening[0].subject if opening else self.main_condition.get(doc_id)
 
-    def without_names(self, text: str) -> str:
-        """``text`` with the subject names it uses taken out: what it asks about them."""
+    def without_names(self, text: str, replacement: str = "") -> str:
+        """``text`` with the subject names it uses replaced (by default, taken out): what it
+        asks about them ("does blepharospasm affect driving?" -> "does it affect driving")."""
         spans = []
         lowered = text.lower()
         for info in self.subjects.values():
@@ -159,7 +160,7 @@ class Catalogue:
         kept, last = [], 0
         for start, end in sorted(spans):
             if start >= last:
-                kept.append(text[last:start])
+                kept.append(text[last:start] + replacement)
                 last = end
         return re.sub(r"\s+", " ", "".join(kept) + text[last:]).strip(" ?.,")
 

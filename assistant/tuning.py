@@ -33,6 +33,7 @@ class RoutingTuning:
     salient_word_ratio: float
     unsupported_unless_sentence: float
     unmentioned_pull: float
+    related_use: float
     max_probed_words: int
     followup_facet_confidence: float
 

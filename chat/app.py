@@ -25,7 +25,7 @@ from assistant.reply import AUDIENCE_TABLE
 from chat.feedback import open_store
 from chat.guard import MAX_BODY_BYTES, middleware
 from chat.handlers import Chat
-from chat.html import library_html
+from chat.html import cautions_html, coverage_html, library_html
 from chat.settings import Settings
 from common.errors import DystoniaError, FeedbackError, IndexCorrupt, IndexMissing, IndexStale, ModelError
 
@@ -78,15 +78,49 @@ def create_app(chat: Chat):
         with gr.Tab("Chat"):
             _chat_tab(gr, chat)
         with gr.Tab("Sources"):
-            gr.Markdown("The vetted library the assistant answers from. Each document was reviewed on the date "
-                        "shown; *Passages* is how many searchable passages it contributes.")
-            gr.HTML(library_html(chat.assistant.index) if chat.assistant else "<p>No index loaded.</p>",
-                    elem_id="library")
+            _sources_tab(gr, chat)
+        with gr.Tab("For massage therapists"):
+            _therapist_tab(gr, chat)
+
         def forget(request: gr.Request):
             chat.forget(request.session_hash or "")
 
         app.unload(forget)
     return app
+
+
+def _sources_tab(gr, chat: Chat) -> None:
+    """The library, what it covers per subject, and what it is known not to cover: where a
+    "the sources don't say" reply sends people."""
+    from assistant.coverage import known_gaps, subject_coverage
+    from assistant.facets import FACETS
+
+    gr.Markdown("The vetted library the assistant answers from. Each document was reviewed on the date "
+                "shown; *Passages* is how many searchable passages it contributes.")
+    assistant = chat.assistant
+    if assistant is None:
+        gr.HTML("<p>No index loaded.</p>", elem_id="library")
+        return
+    gr.HTML(library_html(assistant.index), elem_id="library")
+    gr.Markdown("## What the library covers\nFor each subject, how many documents answer each kind of question.")
+    rows = subject_coverage(assistant.index, assistant.assessor.annotations, assistant.catalogue)
+    gr.HTML(coverage_html(rows, FACETS, known_gaps()), elem_id="coverage")
+
+
+def _therapist_tab(gr, chat: Chat) -> None:
+    """Every caution for hands-on work the library holds, so a therapist can read them all at once."""
+    from assistant.coverage import caution_entries, uncovered_topics
+
+    gr.Markdown("Cautions for hands-on work with dystonia clients that the vetted sources give, in their own "
+                "words, each with its source. Ask in the Chat tab as a massage therapist for answers about a "
+                "particular client.")
+    assistant = chat.assistant
+    if assistant is None:
+        gr.HTML("<p>No index loaded.</p>", elem_id="cautions")
+        return
+    cautions = assistant.composer.cautions
+    entries = caution_entries(assistant.index, assistant.assessor.annotations, cautions)
+    gr.HTML(cautions_html(entries, uncovered_topics(cautions)), elem_id="cautions")
 
 
 def _chat_tab(gr, chat: Chat) -> None:

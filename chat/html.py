@@ -25,7 +25,7 @@ def reply_html(reply: Reply, index: Index | None) -> str:
     if reply.kind == "invalid":
         return f"<div class='reply reply-invalid'><p>{escape(_sentence_case(reply.error or ''))}.</p></div>"
     citations = {c.n: c for c in reply.citations}
-    terms = _Terms(reply.glossary)
+    terms = _Terms(reply.glossary, index)
     body = "".join(_segment(segment, citations, index, terms) for segment in reply.segments)
     info = reply.info
     if info.alert == "alarm":
@@ -62,8 +62,9 @@ class _Terms:
     """Wraps the first use of each glossary term in an expandable definition: a <details>
     element, so it opens with a click, Enter or Space and screen readers announce it."""
 
-    def __init__(self, entries: tuple[Entry, ...]):
+    def __init__(self, entries: tuple[Entry, ...], index: Index | None):
         self.entries = {e.term: e for e in entries}
+        self.index = index
         self.pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(self.entries, key=len, reverse=True))
                                   + r")\b", re.I) if entries else None
 
@@ -75,15 +76,20 @@ class _Terms:
             entry = self.entries.pop(match.group(1).lower(), None)
             if entry is None:
                 continue
-            out += [escape(text[last:match.start()]), _definition(match.group(1), entry)]
+            out += [escape(text[last:match.start()]), _definition(match.group(1), entry, self._title(entry.doc_id))]
             last = match.end()
         return "".join(out) + escape(text[last:])
 
+    def _title(self, doc_id: str) -> str:
+        if self.index is not None and doc_id in self.index.doc_row:
+            return self.index.document(doc_id).title
+        return doc_id
 
-def _definition(word: str, entry: Entry) -> str:
+
+def _definition(word: str, entry: Entry, source: str) -> str:
     return (f"<details class='term'><summary title='What does this mean?'>{escape(word)}</summary>"
             f"<span class='definition' role='note'>{escape(entry.term)}: {escape(entry.explanation)} "
-            f"<span class='definition-source'>(in the words of {escape(entry.doc_id)})</span></span></details>")
+            f"<span class='definition-source'>(in the words of {escape(source)})</span></span></details>")
 
 
 def _marker(c: Citation, index: Index | None) -> str:

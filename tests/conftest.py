@@ -5,7 +5,8 @@ Two worlds, so the quick edit loop (`make check`) stays quick:
   (similarity = word overlap) in well under a second: ``tiny_index_dir``, ``tiny_index``,
   ``tiny_assistant``. Pipeline, CLI and chat logic is tested here.
 - **slow**: the real model and the whole corpus, built once per session: ``embedder``,
-  ``index_dir``, ``index``, ``assistant``, ``chat_server``. A test that uses any of them is
+  ``index_dir``, ``index``, ``assistant``, ``chat_server`` (and ``postgres_url``, a real
+  PostgreSQL server). A test that uses any of them is
   marked ``slow`` automatically (as are browser and PostgreSQL tests); `make check` skips
   them and `make test` runs everything.
 """
@@ -35,7 +36,7 @@ def examples(count: int) -> int:
     return max(20, int(count * FUZZ_SCALE))
 
 
-REAL_FIXTURES = {"embedder", "index_dir", "index", "assistant", "chat_server"}
+REAL_FIXTURES = {"embedder", "index_dir", "index", "assistant", "chat_server", "postgres_url"}
 TINY_CORPUS = ["medquad-dystonia/medlineplus-0000307-dystonia.md", "medquad-dystonia/gard-0002400-focal-dystonia.md",
                "medquad-dystonia/ghr-0000116-benign-essential-blepharospasm.md",
                "medquad-dystonia/medlineplus-0000119-botox.md", "medquad-dystonia/ninds-0000112-dystonias.md",
@@ -55,6 +56,18 @@ def need(condition: bool, reason: str) -> None:
         if REQUIRE_ALL:
             pytest.fail(f"required for CI: {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server (the real binaries, no root), shared by the session."""
+    from chat.process import free_port
+    from tests.postgres import TemporaryPostgres, binaries
+
+    need(binaries() is not None, "PostgreSQL server binaries not found (apt-get install postgresql)")
+    server = TemporaryPostgres(free_port()).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The house's one-way dependencies, checked on every import in the source (including the
 ones inside functions): a package may import only packages below it.
 
-    common  <-  indexer  <-  assistant  <-  chat, evals  <-  training  <-  cli
+    common  <-  indexer  <-  assistant  <-  chat, evals  <-  training, deploy  <-  cli
     benchmarks sit outside, on top: they may import the product; nothing imports them.
 """
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO
 
-LAYER = {"common": 0, "indexer": 1, "assistant": 2, "chat": 3, "evals": 3, "training": 4, "cli": 5}
+LAYER = {"common": 0, "indexer": 1, "assistant": 2, "chat": 3, "evals": 3, "training": 4, "deploy": 4, "cli": 5}
 PROJECT = set(LAYER) | {"benchmarks", "tests"}
 
 

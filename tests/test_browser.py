@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import sqlite3
 import time
 from contextlib import closing
@@ -76,6 +77,12 @@ def test_a_patient_asks_opens_a_citation_rates_it_and_follows_up(page, chat_serv
     followup = ask(page, "Is it inherited?", 1)
     expect(followup).to_contain_text("focal dystonia")
     expect(followup).to_contain_text("sporadic")
+    term = followup.locator("details.term summary", has_text="autosomal dominant")
+    term.focus()  # a hard term opens from the keyboard, and says where its explanation comes from
+    page.keyboard.press("Enter")
+    definition = followup.locator("details.term[open] .definition")
+    expect(definition).to_be_visible()
+    expect(definition).to_contain_text("in the words of")
 
     emergency = ask(page, "I can't breathe properly since my botox injection", 2)
     expect(emergency.locator(".emergency")).to_be_visible()
@@ -105,6 +112,30 @@ def test_the_sources_tab_lists_the_library(page, index):
     table = page.locator("#library table.library")
     expect(table).to_contain_text("Physiotherapy and the management of focal dystonias")
     expect(table.locator("tbody tr")).to_have_count(len(index.documents))
+
+
+def test_the_sources_tab_shows_what_the_library_covers_and_what_it_does_not(page):
+    from playwright.sync_api import expect
+
+    from assistant.coverage import known_gaps
+
+    page.get_by_role("tab", name="Sources").click()
+    coverage = page.locator("#coverage table.coverage")
+    expect(coverage).to_contain_text("blepharospasm")
+    expect(coverage.locator("thead th", has_text="inheritance")).to_have_count(1)
+    gaps = page.locator("#coverage ul.gaps li")
+    expect(gaps).to_have_count(len(known_gaps()))
+    expect(gaps.first).to_contain_text(known_gaps()[0])
+
+
+def test_therapists_can_read_every_caution_with_its_source(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="For massage therapists").click()
+    cautions = page.locator("#cautions ul.cautions-list li")
+    expect(cautions.first).to_contain_text("“")
+    expect(cautions.first.locator("a")).to_have_attribute("href", re.compile(r"^https://"))
+    expect(page.locator("#cautions")).to_contain_text("stretching")
 
 
 def test_the_conversation_downloads_as_markdown_made_in_memory(page):

@@ -7,23 +7,12 @@ import uuid
 import pytest
 
 from chat.feedback import COLUMNS, Feedback, PostgresStore, open_store
-from chat.process import free_port
-from tests.conftest import need
-from tests.postgres import TemporaryPostgres, binaries
 
 pytestmark = pytest.mark.postgres
 
 LEGACY_TABLE = """CREATE TABLE feedback (id BIGSERIAL PRIMARY KEY, created_at TEXT NOT NULL, rating INTEGER NOT NULL,
     comment TEXT, kind TEXT NOT NULL, audience TEXT NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL,
     citations TEXT NOT NULL, session TEXT NOT NULL)"""
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    need(binaries() is not None, "PostgreSQL server binaries not found (apt-get install postgresql)")
-    server = TemporaryPostgres(free_port()).start()
-    yield server.url
-    server.stop()
 
 
 def feedback(n: int) -> Feedback:

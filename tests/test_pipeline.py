@@ -120,7 +120,7 @@ def test_the_cautions_part_holds_only_cautions_for_hands_on_work(assistant):
 
 @pytest.mark.parametrize("question, page", [
     ("is deep brain stimulation used for dystonia?", "ninds-0000097-deep-brain-stimulation-for-parkinson-s-disease"),
-    ("what is a baclofen pump?", "ninds-0000158-hypertonia"),
+    ("how does a baclofen pump work?", "ninds-0000158-hypertonia"),
     ("what is dystonic tremor?", "ninds-0000271-tremor"),
     ("what is paroxysmal kinesigenic dyskinesia?", "ghr-0000363-familial-paroxysmal-kinesigenic-dyskinesia"),
 ])
