@@ -56,10 +56,13 @@ class Composer:
         self.index, self.annotations, self.catalogue = index, annotations, catalogue
         self.cautions, self.tuning = cautions, tuning
 
-    def fixed(self, kind: str, *, crisis: bool = False) -> Composition:
-        """The reply of a kind whose text is fixed (emergency, out of scope, no evidence)."""
+    def fixed(self, kind: str, *, crisis: bool = False, unmentioned: tuple[str, ...] = ()) -> Composition:
+        """The reply of a kind whose text is fixed (emergency, out of scope, no evidence); a
+        no-evidence reply names the question's words no source uses, when that is the reason."""
         if kind == "emergency":
             parts = [texts.CRISIS_GUIDANCE, texts.EMERGENCY_GUIDANCE] if crisis else [texts.EMERGENCY_GUIDANCE]
+        elif kind == "no_evidence" and unmentioned:
+            parts = [texts.NO_EVIDENCE_NAMED.format(words=" or ".join(f'"{w}"' for w in unmentioned))]
         else:
             parts = [texts.KIND_TABLE[kind].fixed_text]
         return Composition(tuple(Segment("notice", p) for p in parts), ())

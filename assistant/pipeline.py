@@ -108,7 +108,7 @@ class Assistant:
         route = self.router.settle(route, evidence) if route else self.router.scope(query, evidence)
         clock.stage("route")
         composition = self.composer.compose(query, route.kind, evidence) if self._composed(route) else \
-            self.composer.fixed(route.kind)
+            self.composer.fixed(route.kind, unmentioned=route.unmentioned)
         clock.stage("compose")
         ranked = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
         return self._reply(query, route, composition, ranked, clock)

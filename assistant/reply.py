@@ -56,6 +56,12 @@ NO_EVIDENCE = (
     "guessing. Your clinician or a dystonia patient organisation may be able to help. The Sources tab "
     "shows what the library covers and what it does not."
 )
+# the same, when what the sources lack is a word of the question ("does blepharospasm affect driving?")
+NO_EVIDENCE_NAMED = (
+    "The vetted sources I answer from don't mention {words}, so I can't answer this without guessing. "
+    "Your clinician or a dystonia patient organisation may be able to help. The Sources tab shows what "
+    "the library covers and what it does not."
+)
 NO_CAUTIONS = "The sources give no cautions for hands-on work on this."
 ABOUT_LABEL = "About {subject}:"  # names what an opening "This condition..." refers to
 SUBTYPE_LABEL = "In {subject}:"  # a fact about one specific form, in an answer about dystonia in general

@@ -113,6 +113,7 @@ class Route:
     kind: str
     reason: str
     crisis: bool = False
+    unmentioned: tuple[str, ...] = ()  # words of the question no source uses, for a no-evidence reply to name
 
 
 class Router:
@@ -188,7 +189,7 @@ class Router:
             return Route("no_evidence", "asks about cost or access, which the sources do not cover")
         if evidence.sentence_top < t.unsupported_unless_sentence and (unsupported := evidence.unsupported_terms()):
             return Route("no_evidence", f"sources never mention {', '.join(unsupported)} "
-                                        f"(best sentence {evidence.sentence_top:.2f})")
+                                        f"(best sentence {evidence.sentence_top:.2f})", unmentioned=tuple(unsupported))
         near_none, none = self._nearest(scores, "no_evidence")
         if near_none:
             return Route("no_evidence", f"close to no-evidence exemplars ({none:.2f})")

@@ -76,6 +76,7 @@ def test_no_answer_sentence_leans_on_a_sentence_the_reader_was_not_shown(assista
 def test_a_gap_in_the_library_is_said_first_instead_of_padded(assistant):
     reply = assistant.ask("does blepharospasm affect driving?")
     assert reply.kind == "no_evidence" or first_sentence(reply).startswith("The sources don't"), reply.answer
+    assert "driving" in reply.answer.split(". ")[0]  # the gap is named, not a vague "this"
 
 
 def test_a_short_follow_up_keeps_the_subject_and_changes_the_facet(assistant):
