@@ -130,6 +130,15 @@ def test_questions_on_the_added_pages_cite_them(assistant, question, page):
     assert reply.kind == "answer" and page in {c.doc_id for c in reply.citations}, reply.answer
 
 
+def test_a_sentence_that_leans_on_the_one_before_comes_with_it_and_nothing_is_said_twice(assistant):
+    reply = assistant.ask("how does a baclofen pump work?")
+    text = reply.answer
+    leaning, antecedent = "All of these drugs can be taken by mouth", "Muscle relaxing drugs such as baclofen"
+    assert leaning in text and text.index(antecedent) < text.index(leaning), text
+    sentences = [run.text for segment in reply.segments for run in segment.runs]
+    assert len(sentences) == len(set(sentences))
+
+
 def test_hard_words_come_with_the_librarys_own_explanation(assistant, index):
     reply = assistant.ask("what is myoclonus-dystonia?")
     assert reply.glossary
