@@ -83,7 +83,7 @@ class QueryPreparer:
         resolved, followup = resolve(search_text, before, self.vocabulary)
         subject = self.catalogue.asked(search_text, before.subject if followup else None)
         expanded = self._expanded(resolved, subject)
-        aspect = self.catalogue.without_names(search_text, "it") or search_text
+        aspect = self.catalogue.masked(search_text)
         texts = list(dict.fromkeys([search_text, aspect, expanded]))  # one model call, no text twice
         vectors = dict(zip(texts, self.embedder.embed(texts)))
         facet, scores = self.facets.asked(vectors[search_text], vectors[aspect])
@@ -99,7 +99,7 @@ class QueryPreparer:
 
     def _facet_of(self, text: str) -> str:
         text = without_instructions(clean(text))
-        aspect = self.catalogue.without_names(text, "it") or text
+        aspect = self.catalogue.masked(text)
         full, masked = self.embedder.embed([text, aspect])
         return self.facets.asked(full, masked)[0]
 

@@ -148,9 +148,10 @@ class Catalogue:
         opening = [m for m in self.find(text) if m.kind == "condition" and m.word < OPENING_WORDS]
         return opening[0].subject if opening else self.main_condition.get(doc_id)
 
-    def without_names(self, text: str, replacement: str = "") -> str:
-        """``text`` with the subject names it uses replaced (by default, taken out): what it
-        asks about them ("does blepharospasm affect driving?" -> "does it affect driving")."""
+    def masked(self, text: str) -> str:
+        """``text`` with the subject names it uses replaced by "it": what it asks about them
+        ("does blepharospasm affect driving?" -> "does it affect driving"); ``text`` itself
+        when nothing else is left."""
         spans = []
         lowered = text.lower()
         for info in self.subjects.values():
@@ -160,9 +161,9 @@ class Catalogue:
         kept, last = [], 0
         for start, end in sorted(spans):
             if start >= last:
-                kept.append(text[last:start] + replacement)
+                kept.append(text[last:start] + "it")
                 last = end
-        return re.sub(r"\s+", " ", "".join(kept) + text[last:]).strip(" ?.,")
+        return re.sub(r"\s+", " ", "".join(kept) + text[last:]).strip(" ?.,") or text
 
     def documents_about(self, asked: AskedSubject) -> list[str]:
         """The documents whose main subject is what the question asks about: the condition and

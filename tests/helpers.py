@@ -5,12 +5,20 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from common.text import terms
 from indexer.embedding import Embedder
+
+if TYPE_CHECKING:  # the chat (Gradio) is imported only by the tests that serve it
+    from chat.handlers import Chat
+    from chat.settings import Settings
 
 FRONT_MATTER = """---
 id: {id}
@@ -127,3 +135,20 @@ def encrypted_pdf(lines: list[str], password: str = "secret") -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+@contextmanager
+def local_chat(chat: Chat, settings: Settings | None = None) -> Iterator[str]:
+    """The chat served in this process, with the same launch as ``dystonia chat``; yields its
+    URL. ``settings`` default to no rate limit."""
+    from chat.app import create_app, launch
+    from chat.process import free_port
+    from chat.settings import Settings
+
+    port = free_port()
+    app = create_app(chat)
+    launch(app, replace(settings or Settings(rate_limit=0), port=port), block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()

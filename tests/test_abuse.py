@@ -4,37 +4,23 @@ no uploads, bounded memory, and a CSV export no spreadsheet runs as formulas."""
 import csv
 import os
 import sqlite3
-from contextlib import closing, contextmanager
-from dataclasses import replace
+from contextlib import closing
 
 import pytest
 from click.testing import CliRunner
 
-from chat.app import create_app, launch
 from chat.feedback import COLUMNS, FORMULA_START, SQLiteStore
 from chat.handlers import ASK_FIRST, FEEDBACK_TOO_FAST, NOT_A_RATING, ONLY_ANSWERS, SAVED, Chat
-from chat.process import free_port
 from chat.ratelimit import RateLimiter, client_key
 from chat.sessions import Sessions
 from chat.settings import Settings
 from cli.main import cli
+from tests.helpers import local_chat
 
 
 @pytest.fixture
 def store(tmp_path):
     return SQLiteStore(tmp_path / "feedback.sqlite3")
-
-
-@contextmanager
-def local_chat(chat: Chat, settings: Settings):
-    """The chat served in this process (tiny index), with the same launch as ``dystonia chat``; yields its URL."""
-    port = free_port()
-    app = create_app(chat)
-    launch(app, replace(settings, port=port), block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
 
 
 def ask_as_new_visitor(url: str, question: str, forwarded_for: str | None = None) -> str:

@@ -7,19 +7,17 @@ import random
 import statistics
 import threading
 import time
-from contextlib import contextmanager
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from chat import auth
-from chat.app import create_app, launch
 from chat.auth import add_user, login_check, verifier
 from chat.handlers import Chat
-from chat.process import free_port, start_chat, stop
+from chat.process import start_chat, stop
 from chat.ratelimit import Backoff
 from chat.settings import Settings
+from tests.helpers import local_chat
 
 PASSWORD = "correct horse battery"
 
@@ -30,18 +28,6 @@ def users(tmp_path):
     add_user(path, "alice", PASSWORD)
     add_user(path, "bob", PASSWORD + " 2")
     return path
-
-
-@contextmanager
-def local_chat(chat: Chat, settings: Settings):
-    """The chat served in this process (tiny index), with the same launch as ``dystonia chat``; yields its URL."""
-    port = free_port()
-    app = create_app(chat)
-    launch(app, replace(settings, port=port), block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
 
 
 def login(url: str, username: str, password: str, address: str | None = None) -> httpx.Response:

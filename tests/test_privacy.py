@@ -10,31 +10,18 @@ import json
 import logging
 import sqlite3
 import uuid
-from contextlib import closing, contextmanager
-from dataclasses import replace
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from chat.app import create_app, launch
 from chat.feedback import COLUMNS, FeedbackStore, SQLiteStore
 from chat.handlers import SAVED, Chat
-from chat.process import free_port, start_chat, stop
+from chat.process import start_chat, stop
 from chat.settings import Settings
 from tests.conftest import REPO, need
+from tests.helpers import local_chat
 from tests.test_browser import ARGS, CHROMIUM
-
-
-@contextmanager
-def local_chat(chat: Chat, settings: Settings = Settings(rate_limit=0)):
-    """The chat served in this process (tiny index), with the same launch as ``dystonia chat``; yields its URL."""
-    port = free_port()
-    app = create_app(chat)
-    launch(app, replace(settings, port=port), block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
 
 
 def traces(secret: str, *folders: Path) -> list[str]:

@@ -15,17 +15,18 @@ import time
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from chat.app import create_app, launch
 from chat.handlers import Chat
 from chat.process import free_port
 from chat.settings import Settings
 from deploy.cluster import Cluster, Replica
 from deploy.nginx import DeployError, Nginx, Site, find_nginx, render_site
 from tests.conftest import ARTIFACTS, REPO, need
+from tests.helpers import local_chat
 
 QUESTION = "What is focal dystonia?"
 
@@ -172,16 +173,13 @@ def chat_behind_nginx(chat: Chat, settings: Settings, folder: Path, nginx_rate_l
     """The chat served in this process (tiny index, trusting 127.0.0.1 as its proxy) and nginx in
     front of it; yields (nginx URL, the chat's own URL)."""
     need_nginx()
-    port = free_port()
-    app = create_app(chat)
-    launch(app, replace(settings, port=port, trusted_proxies=("127.0.0.1/32",)), block=False)
-    nginx = Nginx(folder, Site((f"127.0.0.1:{port}",), listen=f"127.0.0.1:{free_port()}",
-                               rate_limit=nginx_rate_limit))
-    try:
-        yield nginx.start(), f"http://127.0.0.1:{port}/"
-    finally:
-        nginx.stop()
-        app.close()
+    with local_chat(chat, replace(settings, trusted_proxies=("127.0.0.1/32",))) as direct:
+        nginx = Nginx(folder, Site((urlsplit(direct).netloc,), listen=f"127.0.0.1:{free_port()}",
+                                   rate_limit=nginx_rate_limit))
+        try:
+            yield nginx.start(), direct
+        finally:
+            nginx.stop()
 
 
 def ask_once(url: str, forwarded_for: str) -> str:

@@ -82,7 +82,7 @@ def _question_model(embedder: Embedder, pairs: list[Pair], catalogue: Catalogue,
     log(f"question model: {len(train_pairs)} MedQuAD + {len(own)} own dev questions, each also with its subject "
         f"masked; held out {len(test_pairs)} MedQuAD + {len(realistic_test)} realistic test")
     texts = [p.question for p in train_pairs] + [_masked_pair(p) for p in train_pairs] + \
-        [i.question for i in own] + [catalogue.without_names(i.question, "it") or i.question for i in own]
+        [i.question for i in own] + [catalogue.masked(i.question) for i in own]
     labels = [p.facet for p in train_pairs] * 2 + [str(i.facet) for i in own] * 2
     weights = [1.0] * (2 * len(train_pairs)) + [OWN_WEIGHT] * (2 * len(own))
     model = _fit(embedder.embed(texts, progress=True, description="embedding questions"), labels, weights)
@@ -90,7 +90,7 @@ def _question_model(embedder: Embedder, pairs: list[Pair], catalogue: Catalogue,
     medquad_accuracy = _asked_accuracy(models, embedder, [p.question for p in test_pairs],
                                        [_masked_pair(p) for p in test_pairs], [p.facet for p in test_pairs])
     realistic = _asked_accuracy(models, embedder, [i.question for i in realistic_test],
-                                [catalogue.without_names(i.question, "it") or i.question for i in realistic_test],
+                                [catalogue.masked(i.question) for i in realistic_test],
                                 [str(i.facet) for i in realistic_test]) if realistic_test else {}
     log(f"question model: held-out MedQuAD accuracy {medquad_accuracy['accuracy']:.3f}, "
         f"realistic test {realistic.get('accuracy', float('nan')):.3f}")
