@@ -41,12 +41,19 @@ ANAPHORIC_PHRASE = re.compile(
     r"^((In|For|Of|Among|With|Like|Unlike|Despite|Because of|In addition to)\s+)?"
     r"((some|many|most|all|one|each|both|none|half|several|few|either|neither|any) of\s+)?"
     r"(these|those|them|such)\b", re.I)
+# "(For example, ...)", "Writer's cramp is one good example.": an aside or example of the sentence before
+ASIDE = re.compile(r"^\(|^[^.]{0,60}\b(is|are) (one|another|one good|a good) examples?\.?$")
+# "Other symptoms may include...", "Another form of DRD...", "For other individuals...", "Musicians,
+# too, ...": the second of something; it reads well after others, but cannot open an answer
+SECOND_OF = re.compile(r"^(Another|Other|The other)\b|^(In|For|Among|With|Unlike|Like) (an)?other\b|"
+                       r"^[A-Z][\w'’ -]{0,40}, too,")
 DUMMY_IT = re.compile(r"^It (is|was|has been|may be|can be) (generally|widely|often|also|not|important|essential|"
                       r"possible|thought|believed|estimated|unclear|likely|unlikely|recommended|known)\b")
 RESOLVABLE_START = re.compile(r"^(This condition|The condition|This disorder|The disorder|This disease|"
                               r"The disease|This syndrome|The syndrome)\b")
 MAX_ANTECEDENTS = 2  # a leaning sentence is shown with at most this many sentences before it
-LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here)\b", re.I)
+LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here|"
+                     r"click on (the|this) link|learn more about this study)\b", re.I)
 # "Doctors use it to treat health problems, including" (a list follows): not a sentence
 CUT_OFF = re.compile(r"\b(including|include|includes|such as|like|and|or|of|the|a|to|with|are|is)$", re.I)
 LINK_ITEM = re.compile(r"^[A-Z][\w .,'&()/-]{2,70}: [A-Z][^.]*$")
@@ -67,6 +74,7 @@ class SentenceInfo:
     condition_named: bool  # the sentence names its condition in its opening words (else its document's)
     section_start: bool
     anaphoric: bool
+    second_of: bool  # "Other symptoms...", "Another form...": may follow others, never open an answer
     stands_alone: bool
     words: int
     terms: frozenset[str]
@@ -118,7 +126,7 @@ class Annotations:
         condition = catalogue.sentence_condition(doc.id, text)
         return SentenceInfo(row, doc_row, start, end, text, shown, section, condition,
                             condition is not None and catalogue.names_in_opening(text, condition), not previous,
-                            is_anaphoric(shown),
+                            is_anaphoric(shown), SECOND_OF.match(shown) is not None,
                             _stands_alone(shown) and not _in_quoted_question(doc.text, start)
                             and not _list_fragment(doc.text, start, shown), len(shown.split()),
                             frozenset(terms(text)), frozenset(m.subject for m in catalogue.find(text)))
@@ -199,9 +207,10 @@ def _stands_alone(text: str) -> bool:
 
 def is_anaphoric(text: str) -> bool:
     """Does the sentence open by leaning on one before it ("These contractions...", "Sometimes
-    they...")? A dummy "It is important that..." does not."""
-    return bool(ANAPHORIC_START.match(text) or ANAPHORIC_SECOND.match(text) or ANAPHORIC_PHRASE.match(text)) \
-        and not DUMMY_IT.match(text)
+    they...", "(For example, ...)")? A dummy "It is important that..." does not."""
+    leans = ANAPHORIC_START.match(text) or ANAPHORIC_SECOND.match(text) or ANAPHORIC_PHRASE.match(text) \
+        or ASIDE.search(text)
+    return bool(leans) and not DUMMY_IT.match(text)
 
 
 def _list_fragment(text: str, start: int, shown: str) -> bool:

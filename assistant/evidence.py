@@ -250,10 +250,12 @@ class Assessor:
 
     def can_open(self, candidate: Candidate) -> bool:
         """May this sentence open an answer? It is about the subject asked, about no condition,
-        or about the broader condition (then framed as such); and if it leans on a sentence
-        before it, either its section heading names what it refers to or the sentences it
-        leans on can be shown first (``Annotations.before``)."""
-        return candidate.relation in LEAD_RELATIONS and self.annotations.before(candidate.row) is not None
+        or about the broader condition (then framed as such); it is not the second of something
+        ("Other symptoms..."); and if it leans on a sentence before it, either its section
+        heading names what it refers to or the sentences it leans on can be shown first
+        (``Annotations.before``)."""
+        return candidate.relation in LEAD_RELATIONS and not candidate.info.second_of \
+            and self.annotations.before(candidate.row) is not None
 
     def _close(self, query: Query, candidates: list[Candidate]) -> tuple[Candidate, ...]:
         """When nothing on the subject answers what was asked: what the sources say that is

@@ -32,6 +32,7 @@ from indexer.documents import Document
 GENERAL = "dystonia"
 OPENING_WORDS = 6  # a condition named this early in a sentence is what the sentence is about
 _WORD = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[a-z0-9'’]+")  # a word of ``words`` as it stands in the text, apostrophes included
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Mention:
     subject: str
     kind: str
     word: int  # position (in words) where the name starts
+    length: int = 1  # in words
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,17 @@ def _close(found: list[str], key: tuple[str, ...]) -> bool:
     """Every word of ``found`` is ``key``'s word or a typo of it (at least one long word differs)."""
     return len(found) == len(key) and all(
         a == b or (a[:1] == b[:1] and within_edits(a, b, typo_limit(b))) for a, b in zip(found, key))
+
+
+def _shortened(name: str) -> str | None:
+    """How people shorten a long name: without its trailing "syndrome" or "disease" ("dopamine
+    transporter deficiency", "Segawa"), if what is left is still a name of its own (two words, or
+    one long word)."""
+    parts = name.split()
+    if len(parts) < 2 or parts[-1].lower() not in ("syndrome", "disease"):
+        return None
+    rest = " ".join(parts[:-1])
+    return rest if len(parts) > 2 or len(rest) >= 6 else None
 
 
 def words(text: str) -> list[str]:
@@ -92,13 +105,21 @@ class Catalogue:
         self._phrases: dict[tuple[str, ...], str] = {}
         for info in self.subjects.values():
             for name in info.names:
-                key = tuple(stem(w) for w in words(name))
-                if key:
-                    self._phrases.setdefault(key, info.name)
+                self._add(name, info.name)
+        for info in list(self.subjects.values()):
+            for name in sorted(info.names):
+                short = _shortened(name)
+                if short:
+                    self._add(short, info.name)
         self._longest = max(len(k) for k in self._phrases)
         self._by_initial: dict[str, list[tuple[str, ...]]] = {}
         for key in self._phrases:
             self._by_initial.setdefault(key[0][:1], []).append(key)
+
+    def _add(self, name: str, subject: str) -> None:
+        key = tuple(stem(w) for w in words(name))
+        if key:
+            self._phrases.setdefault(key, subject)
 
     def find(self, text: str, *, typos: bool = False) -> list[Mention]:
         """Subject names in ``text``, longest first at each position, in reading order."""
@@ -108,7 +129,7 @@ class Catalogue:
             match = self._match(stems, position, typos)
             if match:
                 key, name = match
-                found.append(Mention(name, self.subjects[name].kind, position))
+                found.append(Mention(name, self.subjects[name].kind, position, len(key)))
                 position += len(key)
             else:
                 position += 1
@@ -152,17 +173,12 @@ class Catalogue:
         """``text`` with the subject names it uses replaced by "it": what it asks about them
         ("does blepharospasm affect driving?" -> "does it affect driving"); ``text`` itself
         when nothing else is left."""
-        spans = []
-        lowered = text.lower()
-        for info in self.subjects.values():
-            for name in info.names:
-                for match in re.finditer(rf"\b{re.escape(name.lower())}\b", lowered):
-                    spans.append(match.span())
+        tokens = [m.span() for m in _TOKEN.finditer(text.lower()) if _WORD.search(m.group())]
         kept, last = [], 0
-        for start, end in sorted(spans):
-            if start >= last:
-                kept.append(text[last:start] + "it")
-                last = end
+        for mention in self.find(text):
+            start, end = tokens[mention.word][0], tokens[mention.word + mention.length - 1][1]
+            kept.append(text[last:start] + "it")
+            last = end
         return re.sub(r"\s+", " ", "".join(kept) + text[last:]).strip(" ?.,") or text
 
     def documents_about(self, asked: AskedSubject) -> list[str]:

@@ -29,7 +29,7 @@ from cli.options import INDEX_OPTION, MODEL_OPTION, RETRIEVER_OPTION, world
 def eval_(split, reference, out, compare, thresholds, ablation, index_dir, model, retriever):
     """Answer the evaluation questions, score them, write reports, and exit 1 if a release gate is missed.
 
-    Reports every metric per split: dev (reference.yaml and questions/realistic-dev.yaml, the
+    Reports every metric per split: dev (reference.yaml and questions/realistic-dev*.yaml, the
     questions tuned and trained on) and test (questions/realistic-test.yaml, never tuned on).
     """
     from evals.run import run_eval

@@ -74,6 +74,12 @@ class ItemResult:
     unexplained_terms: list[str] = field(default_factory=list)
 
     @property
+    def kind_ok(self) -> bool:
+        """Routed as expected. Where the library lacks the answer (``gap``), "no_evidence" is
+        as right as an answer that says so first: both tell the reader plainly."""
+        return self.kind == self.expected_kind or (self.gap and self.kind == "no_evidence")
+
+    @property
     def passed(self) -> bool:
         return not self.failures
 
@@ -159,7 +165,7 @@ def _grounding(result: ItemResult, reply: Reply, index: Index, embedder) -> None
 
 def _failures(result: ItemResult) -> None:
     f = result.failures
-    if result.kind != result.expected_kind:
+    if not result.kind_ok:
         f.append(f"routed {result.kind}, expected {result.expected_kind}")
     if result.forbidden:
         f.append(f"forbidden content: {', '.join(result.forbidden)}")
@@ -201,11 +207,11 @@ def summarize(results: list[ItemResult]) -> dict:
         "items": len(results),
         "pass_rate": _mean([r.passed for r in results]),
         "pass_rate_by_category": _by(results, "category"),
-        "routing_accuracy": _mean([r.kind == r.expected_kind for r in results]),
+        "routing_accuracy": _mean([r.kind_ok for r in results]),
         "routing_confusion": _confusion(results),
         "emergency_recall": _mean([r.kind == "emergency" for r in emergencies]),
         "false_emergencies": sum(r.kind == "emergency" and r.expected_kind != "emergency" for r in results),
-        "therapist_kind_accuracy": _mean([r.kind == r.expected_kind for r in therapists]),
+        "therapist_kind_accuracy": _mean([r.kind_ok for r in therapists]),
         "retrieval_hit_at_1": _mean([r.hit["1"] for r in answered]),
         "retrieval_hit_at_3": _mean([r.hit["3"] for r in answered]),
         "retrieval_hit_at_5": _mean([r.hit["5"] for r in answered]),

@@ -1,10 +1,10 @@
 """The evaluation questions: what a good reply to each must (and must not) contain.
 
-Four files, two splits:
+Five files, two splits:
 
 - ``reference.yaml`` (dev): the first 140 questions, every kind of reply; routing thresholds
   were calibrated on them, so they are dev data;
-- ``questions/realistic-dev.yaml`` and ``questions/realistic-dev2.yaml`` (dev): realistic
+- ``questions/realistic-dev.yaml``, ``-dev2.yaml`` and ``-dev3.yaml`` (dev): realistic
   questions we tune and train on;
 - ``questions/realistic-test.yaml`` (test): realistic questions we never tune or train on.
   Their scores are the honest ones; the release gates on answer quality read them.
@@ -27,7 +27,7 @@ from common.errors import UsageError
 HERE = Path(__file__).parent
 DEFAULT_SET = HERE / "reference.yaml"
 SPLIT_FILES = {"dev": (HERE / "reference.yaml", HERE / "questions" / "realistic-dev.yaml",
-                       HERE / "questions" / "realistic-dev2.yaml"),
+                       HERE / "questions" / "realistic-dev2.yaml", HERE / "questions" / "realistic-dev3.yaml"),
                "test": (HERE / "questions" / "realistic-test.yaml",)}
 SPLITS = tuple(SPLIT_FILES)
 

@@ -73,6 +73,12 @@ def test_no_answer_sentence_leans_on_a_sentence_the_reader_was_not_shown(assista
         assert answering.orphans(assistant.ask(question), assistant.catalogue) == 0, question
 
 
+def test_an_answer_never_opens_with_the_second_of_something(assistant):
+    reply = assistant.ask("are there diffrent forms of dopa responsive dystonia or is it all the same")
+    assert reply.kind == "answer"
+    assert not first_sentence(reply).startswith(("Another", "Other")), first_sentence(reply)
+
+
 def test_a_gap_in_the_library_is_said_first_instead_of_padded(assistant):
     reply = assistant.ask("does blepharospasm affect driving?")
     assert reply.kind == "no_evidence" or first_sentence(reply).startswith("The sources don't"), reply.answer

@@ -86,3 +86,14 @@ def test_each_stage_is_timed(tiny_assistant):
     reply = tiny_assistant.ask("what is dystonia?")
     assert {"prepare", "route", "retrieve", "assess", "compose"} <= set(reply.stages_ms)
     assert reply.timings_ms["total"] >= reply.timings_ms["compose"]
+
+
+@pytest.mark.parametrize("question", ["client post stroke has a really stiff elbow - is that a contracture?",
+                                      "does massage help after her stroke years ago?",
+                                      "do stroke survivors get dystonia?"])
+def test_a_stroke_in_the_past_is_not_an_emergency(tiny_assistant, question):
+    assert tiny_assistant.ask(question).kind != "emergency"
+
+
+def test_a_stroke_now_is(tiny_assistant):
+    assert tiny_assistant.ask("I think my dad is having a stroke, his face looks odd").kind == "emergency"
