@@ -60,7 +60,8 @@ RED_FLAGS = [
     # a stroke now, not one in the past ("post stroke", "after her stroke", "stroke survivors")
     re.compile(r"(?<!post )(?<!post-)(?<!after a )(?<!after his )(?<!after her )(?<!after my )(?<!since a )"
                r"(?<!since his )(?<!since her )(?<!since my )(?<!history of )(?<!history of a )(?<!previous )"
-               r"\bstroke\b(?! (survivors?|rehab\w*|recovery|patients?|clients?|years ago))|\b(face|mouth|lip|smile)\b.{0,25}\bdroop|\bdroop\w*.{0,25}\b(face|mouth|lip|smile)|"
+               r"\bstroke\b(?! (survivors?|rehab\w*|recovery|patients?|clients?|years ago))|"
+               r"\b(face|mouth|lip|smile)\b.{0,25}\bdroop|\bdroop\w*.{0,25}\b(face|mouth|lip|smile)|"
                r"(speech|talking|words|voice)\b.{0,20}\b(slurr|garbl|jumbl)|\b(slurr|garbl)\w*\s+(speech|words|talking)|"
                r"sudden\w*\b.{0,40}\b(weak|numb|confus|blind|paraly)|"
                r"(one|left|right) side of (my|his|her|the) (body|face)\b.{0,30}\b(numb|weak|droop|paraly|dead)|"

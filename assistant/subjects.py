@@ -106,7 +106,7 @@ class Catalogue:
         for info in self.subjects.values():
             for name in info.names:
                 self._add(name, info.name)
-        for info in list(self.subjects.values()):
+        for info in self.subjects.values():
             for name in sorted(info.names):
                 short = _shortened(name)
                 if short:

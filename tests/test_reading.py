@@ -1,9 +1,11 @@
 """How the assistant reads sentences and names: rules that hold whatever the model (fast)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.annotations import SECOND_OF, is_anaphoric
-from assistant.subjects import Catalogue
+from assistant.subjects import Catalogue, words
 from evals.metrics import ItemResult
 from indexer.documents import Document, Subject
 
@@ -51,6 +53,17 @@ def test_a_long_name_is_found_without_its_trailing_syndrome_and_masked_the_same_
                                                              "dopa-responsive dystonia"]
     assert catalogue.masked(question) == "what symptoms do babies with it get? and is it inherited"
     assert catalogue.find("ddon") == []  # too short to stand for the whole name
+
+
+@given(st.text(max_size=80))
+def test_masking_any_text_never_fails_and_replaces_every_name_and_nothing_else(text):
+    catalogue = _catalogue(Subject("dopamine transporter deficiency syndrome", "condition",
+                                   aliases=("Segawa’s disease",)))
+    masked = catalogue.masked(text)
+    if catalogue.find(text):
+        assert catalogue.find(masked) == []
+    else:
+        assert words(masked) == words(text)
 
 
 def _result(kind: str, expected: str, gap: bool) -> ItemResult:
