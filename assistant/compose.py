@@ -74,7 +74,7 @@ class Composer:
         unmentioned = evidence.unmentioned() if kind == "answer" else ()
         if kind == "personal_advice":
             segments.append(Segment("notice", texts.PERSONAL_ADVICE_LEAD))
-        body = self._body(query, evidence, citations, unmentioned)
+        body = self._body(query, evidence, citations, unmentioned, gap_line=kind == "answer")
         if body and kind == "personal_advice":
             segments.append(Segment("notice", texts.GENERAL_INFO_LEAD))
         segments += body
@@ -84,13 +84,17 @@ class Composer:
         return Composition(tuple(segments), citations.all())
 
     def _body(self, query: Query, evidence: Evidence, citations: _Citations,
-              unmentioned: tuple[str, ...]) -> list[Segment]:
+              unmentioned: tuple[str, ...], gap_line: bool) -> list[Segment]:
+        """``gap_line``: say first when the sources don't answer the question (not after a
+        personal-advice notice, which has already said the sources can't answer it)."""
         budget = self._budget(query)
         if unmentioned:
             notice = texts.NOT_MENTIONED_LEAD.format(words=" or ".join(unmentioned))
             opening = [Segment("notice", notice if evidence.lead else notice.split(". ")[0] + ".")]
-        elif evidence.lead is None:
-            opening = [Segment("gap", texts.gap_text(query.facet, query.subject.condition, query.subject.treatment))]
+        elif evidence.lead is None and gap_line:
+            asked = query.subject
+            opening = [Segment("gap", texts.gap_text(query.facet, asked.condition, asked.treatment,
+                                                     covered=evidence.facet_covered))]
         else:
             opening = []
         if evidence.lead is None:

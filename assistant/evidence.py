@@ -31,7 +31,7 @@ from assistant.annotations import Annotations, SentenceInfo
 from assistant.cautions import Caution
 from assistant.conversation import QUESTION_WORDS
 from assistant.query import Query
-from assistant.reply import AUDIENCE_TABLE
+from assistant.reply import AUDIENCE_TABLE, TREATMENT_GAP_TEXTS
 from assistant.retrieval import Hit
 from assistant.scorer import FEATURES, SentenceScorer
 from assistant.subjects import GENERAL, Catalogue
@@ -44,7 +44,10 @@ from indexer.store import Index
 GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
 CONTENT_STOPWORDS = QUESTION_WORDS | {"dystonia", "dystonias", "dystonic", "people", "person", "someone", "thing",
                                       "things", "just", "like", "want", "need", "mean", "think", "said", "says",
-                                      "really", "actually", "automatically", "soon", "normal", "usually"}
+                                      "really", "actually", "automatically", "soon", "normal", "usually",
+                                      # how often, how much: never what a question asks about
+                                      "always", "nearly", "never", "ever", "often", "sometimes", "still",
+                                      "almost", "mostly", "anymore", "quite", "very", "much", "though"}
 DEFINITION = re.compile(r"^([\w'’-]+\s+){1,7}?(is|are)\s+(a|an|the|one|any|movement|neurological|rare|"
                         r"characteri[sz]ed|caused)\b", re.I)
 ASKS_QUANTITY = re.compile(r"\bhow (long|many|much|often|common|rare|soon|quickly|fast|old|likely)\b|"
@@ -81,6 +84,7 @@ class Evidence:
     close: tuple[Candidate, ...]  # then: what it says on the broader condition, or on specific forms
     cautions: tuple[int, ...] = ()  # for therapists: rows of the hands-on cautions relevant to the question
     subject_retrieved: bool = False  # the question names a library subject and its own pages were retrieved
+    facet_covered: bool = True  # the library answers the facet asked for this subject somewhere (Assessor.covers)
     # Words that matter to the question but no source uses. A function, because finding them
     # costs a batch of embeddings, so it runs only when nothing cheaper has decided.
     unsupported_terms: Callable[[], tuple[str, ...]] = lambda: ()
@@ -100,6 +104,8 @@ class Assessor:
         self.cautions = list(cautions)
         sentence_labels = annotations.facet_labels
         self.sentence_facet_column = {label: i for i, label in enumerate(sentence_labels)}
+        self._facet_fits: dict[str, np.ndarray] = {}
+        self._covered: dict[tuple[str, str | None, str], bool] = {}
 
     def assess(self, query: Query, hits: list[Hit]) -> Evidence:
         candidates = self.candidates(query, hits)
@@ -110,11 +116,13 @@ class Assessor:
         best = hits[:self.tuning.retrieval.evidence_hits]
         unsupported = functools.cache(lambda: self._unsupported(query))
         about = set(self.catalogue.documents_about(query.subject)) if query.names_subject else set()
+        lead = self._lead(query, candidates)
         return Evidence(
             dense_top=max((h.dense for h in hits), default=0.0),
             sentence_top=self.best_similarity(query.vector, best),
-            candidates=tuple(candidates), lead=self._lead(query, candidates), close=self._close(query, candidates),
+            candidates=tuple(candidates), lead=lead, close=self._close(query, candidates),
             cautions=self._cautions(query), subject_retrieved=any(h.chunk.doc_id in about for h in hits),
+            facet_covered=lead is not None or self._covers(query),
             unsupported_terms=lambda: tuple(unsupported()),
             unmentioned=functools.cache(lambda: self._pulling_away(query, best, unsupported())))
 
@@ -233,20 +241,55 @@ class Assessor:
         return next((c for c in usable if c.relation != "broader"), usable[0] if usable else None)
 
     def _fit(self, query: Query, info: SentenceInfo) -> float:
-        """How well the sentence answers the facet asked: the best of what the sentence
+        """How well the sentence answers the facet asked (see ``facet_fits``)."""
+        if query.facet not in self.annotations.heading_labels:
+            return 1.0
+        return float(self.facet_fits(query.facet)[info.row])
+
+    def facet_fits(self, facet: str) -> np.ndarray:
+        """How well each library sentence answers ``facet``: the best of what the sentence
         models read in it and what its section heading asks — except a "What is X?" heading,
         whose section holds a bit of everything."""
-        labels = self.annotations.heading_labels
-        if query.facet not in labels:
-            return 1.0
-        column = labels.index(query.facet)
-        sentence_column = self.sentence_facet_column.get(query.facet)
-        read = [float(self.annotations.asked_like[info.row, column])]
+        if facet in self._facet_fits:
+            return self._facet_fits[facet]
+        annotations = self.annotations
+        column = annotations.heading_labels.index(facet)
+        read = [annotations.asked_like[:, column]]
+        sentence_column = self.sentence_facet_column.get(facet)
         if sentence_column is not None:
-            read.append(float(self.annotations.sentence_facets[info.row, sentence_column]))
-        if info.section and self.annotations.heading_facet(info.row) not in (None, "definition"):
-            read.append(float(self.annotations.heading_facets[info.row, column]))
-        return max(read)
+            read.append(annotations.sentence_facets[:, sentence_column])
+        headed = [bool(info.section) and annotations.heading_facet(info.row) not in (None, "definition")
+                  for info in annotations.rows]
+        read.append(np.where(headed, annotations.heading_facets[:, column], 0.0))
+        fits = np.max(np.vstack(read), axis=0) if annotations.rows else np.zeros(0, np.float32)
+        return self._facet_fits.setdefault(facet, fits)
+
+    def _covers(self, query: Query) -> bool:
+        """Does the library answer what a gap statement would say it lacks (``texts.gap_text``:
+        the facet for the treatment asked, or for the condition)?"""
+        asked = query.subject
+        treatment = asked.treatment if query.facet in TREATMENT_GAP_TEXTS else None
+        return self.covers(asked.condition, treatment, query.facet)
+
+    def covers(self, condition: str, treatment: str | None, facet: str) -> bool:
+        """Does the library answer ``facet`` for this subject anywhere (a stand-alone sentence on
+        the condition, naming the treatment if one is asked, that fits the facet at least
+        ``compose.covered_fit``)? A gap statement that names the facet ("The sources don't
+        say how X is diagnosed") may be made only when it does not."""
+        key = (condition, treatment, facet)
+        if key not in self._covered:
+            self._covered[key] = facet not in self.annotations.heading_labels or any(
+                self._on_subject(condition, treatment, self.annotations[int(row)])
+                for row in np.flatnonzero(self.facet_fits(facet) >= self.tuning.compose.covered_fit))
+        return self._covered[key]
+
+    def _on_subject(self, condition: str, treatment: str | None, info: SentenceInfo) -> bool:
+        if not info.stands_alone:
+            return False
+        relation = self.catalogue.relation(condition, info.condition)
+        if treatment is None:
+            return relation == "same"
+        return treatment in info.named and relation in ("same", "narrower", "neutral")
 
     def can_open(self, candidate: Candidate) -> bool:
         """May this sentence open an answer? It is about the subject asked, about no condition,

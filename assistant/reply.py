@@ -81,6 +81,8 @@ GAP_TEXTS = {
     "exercise_massage": "The sources don't say how exercise, stretching or massage affect {subject}.",
     "cautions": "The sources don't give cautions about {subject}.",
 }
+# when the library does answer the facet for the subject elsewhere, only not this question
+GAP_INDIRECT = "The sources don't answer this question directly."
 TREATMENT_GAP_TEXTS = {
     "treatment": "The sources don't say whether {treatment} helps {subject}.",
     "side_effects": "The sources don't describe side effects of {treatment}.",
@@ -88,8 +90,12 @@ TREATMENT_GAP_TEXTS = {
 }
 
 
-def gap_text(facet: str, subject: str, treatment: str | None = None) -> str:
-    """The first line of an answer when the library covers the subject but not what was asked."""
+def gap_text(facet: str, subject: str, treatment: str | None = None, *, covered: bool = False) -> str:
+    """The first line of an answer when the library covers the subject but not what was asked.
+    ``covered``: the library answers this facet for the subject elsewhere, so saying it lacks
+    it would be false."""
+    if covered:
+        return GAP_INDIRECT
     if treatment and facet in TREATMENT_GAP_TEXTS:
         return TREATMENT_GAP_TEXTS[facet].format(treatment=treatment, subject=subject)
     return GAP_TEXTS.get(facet, "The sources don't answer this about {subject}.").format(subject=subject)

@@ -165,9 +165,22 @@ class Catalogue:
         return AskedSubject(condition or GENERAL, treatment)
 
     def sentence_condition(self, doc_id: str, text: str) -> str | None:
-        """The condition a source sentence is about (None: its document is about no condition)."""
-        opening = [m for m in self.find(text) if m.kind == "condition" and m.word < OPENING_WORDS]
-        return opening[0].subject if opening else self.main_condition.get(doc_id)
+        """The condition a source sentence is about (None: its document is about no condition):
+        the first condition named in its opening words, else its document's.
+
+        On a page about one form, a bare "dystonia" is that form's dystonia ("In most cases,
+        dystonia begins in the lower limbs", on the dopa-responsive dystonia page), unless the
+        sentence opens with it or speaks of "dystonias" ("Dystonia is a movement disorder...",
+        "The dystonias are a group of movement problems...")."""
+        main = self.main_condition.get(doc_id)
+        tokens = words(text)
+        for mention in self.find(text):
+            if mention.kind != "condition" or mention.word >= OPENING_WORDS:
+                continue
+            if mention.subject != GENERAL or main in (None, GENERAL) or mention.word == 0 \
+                    or tokens[mention.word].endswith("s"):
+                return mention.subject
+        return main
 
     def masked(self, text: str) -> str:
         """``text`` with the subject names it uses replaced by "it": what it asks about them

@@ -62,6 +62,7 @@ class ComposeTuning:
     lead_min: float
     support_min: float
     close_min: float
+    covered_fit: float
     subtype_min: float
     broader_min: float
     max_support: int

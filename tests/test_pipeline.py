@@ -85,6 +85,27 @@ def test_a_gap_in_the_library_is_said_first_instead_of_padded(assistant):
     assert "driving" in reply.answer.split(". ")[0]  # the gap is named, not a vague "this"
 
 
+def test_a_gap_statement_never_claims_the_library_lacks_what_it_holds(assistant):
+    """The library says much about treating dystonia and about levodopa for one form: a reply
+    that can't answer these questions must not say the sources lack either."""
+    advice = assistant.ask("my last round of botox barely did anything, how many units should I ask for next time?")
+    assert advice.kind == "personal_advice"
+    assert "don't say how dystonia is treated" not in advice.answer
+    reply = assistant.ask("does levodopa work for every kind of dystonia or only some")
+    assert "don't say whether levodopa helps" not in reply.answer, reply.answer
+
+
+def test_a_form_s_own_dystonia_is_not_passed_off_as_dystonia_in_general(assistant, index):
+    """On the dopa-responsive dystonia page, "In most cases, dystonia begins in the lower limbs"
+    is about that form; a sentence opening with "Dystonia" on it speaks of dystonia in general."""
+    catalogue = assistant.catalogue
+    page = next(d.id for d in index.documents if catalogue.main_condition.get(d.id) == "dopa-responsive dystonia")
+    assert catalogue.sentence_condition(page, "In most cases, dystonia begins in the lower limbs and spreads to "
+                                              "the upper limbs over time.") == "dopa-responsive dystonia"
+    assert catalogue.sentence_condition(page, "Dystonia is a movement disorder.") == "dystonia"
+    assert catalogue.sentence_condition(page, "The dystonias are a group of movement problems.") == "dystonia"
+
+
 def test_a_short_follow_up_keeps_the_subject_and_changes_the_facet(assistant):
     history = [{"role": "user", "content": "what is cervical dystonia?"},
                {"role": "assistant", "content": "Cervical dystonia causes neck spasms."}]
