@@ -84,7 +84,7 @@ class Evidence:
     close: tuple[Candidate, ...]  # then: what it says on the broader condition, or on specific forms
     cautions: tuple[int, ...] = ()  # for therapists: rows of the hands-on cautions relevant to the question
     subject_retrieved: bool = False  # the question names a library subject and its own pages were retrieved
-    facet_covered: bool = True  # the library answers the facet asked for this subject somewhere (Assessor.covers)
+    facet_covered: bool = True  # the library answers the facet asked for this subject somewhere (Assessor._covers)
     # Words that matter to the question but no source uses. A function, because finding them
     # costs a batch of embeddings, so it runs only when nothing cheaper has decided.
     unsupported_terms: Callable[[], tuple[str, ...]] = lambda: ()
@@ -266,20 +266,16 @@ class Assessor:
 
     def _covers(self, query: Query) -> bool:
         """Does the library answer what a gap statement would say it lacks (``texts.gap_text``:
-        the facet for the treatment asked, or for the condition)?"""
-        asked = query.subject
-        treatment = asked.treatment if query.facet in TREATMENT_GAP_TEXTS else None
-        return self.covers(asked.condition, treatment, query.facet)
-
-    def covers(self, condition: str, treatment: str | None, facet: str) -> bool:
-        """Does the library answer ``facet`` for this subject anywhere (a stand-alone sentence on
-        the condition, naming the treatment if one is asked, that fits the facet at least
-        ``compose.covered_fit``)? A gap statement that names the facet ("The sources don't
-        say how X is diagnosed") may be made only when it does not."""
-        key = (condition, treatment, facet)
+        the facet for the treatment asked, or for the condition) anywhere: a stand-alone
+        sentence on the condition, naming the treatment if the statement would, that fits the
+        facet at least ``compose.covered_fit``? Only if not may the statement name the facet
+        ("The sources don't say how X is diagnosed")."""
+        facet, asked = query.facet, query.subject
+        treatment = asked.treatment if facet in TREATMENT_GAP_TEXTS else None
+        key = (asked.condition, treatment, facet)
         if key not in self._covered:
             self._covered[key] = facet not in self.annotations.heading_labels or any(
-                self._on_subject(condition, treatment, self.annotations[int(row)])
+                self._on_subject(asked.condition, treatment, self.annotations[int(row)])
                 for row in np.flatnonzero(self.facet_fits(facet) >= self.tuning.compose.covered_fit))
         return self._covered[key]
 
