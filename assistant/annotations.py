@@ -50,7 +50,7 @@ SECOND_OF = re.compile(r"^(Another|Other|The other)\b|^(In|For|Among|With|Unlike
 DUMMY_IT = re.compile(r"^It (is|was|has been|may be|can be) (generally|widely|often|also|not|important|essential|"
                       r"possible|thought|believed|estimated|unclear|likely|unlikely|recommended|known)\b")
 RESOLVABLE_START = re.compile(r"^(This condition|The condition|This disorder|The disorder|This disease|"
-                              r"The disease|This syndrome|The syndrome)\b")
+                              r"The disease|This syndrome|The syndrome|This form of dystonia)\b")
 MAX_ANTECEDENTS = 2  # a leaning sentence is shown with at most this many sentences before it
 LEAD_IN = re.compile(r"\b(the following|listed below|as follows|below are|see also|click here|"
                      r"click on (the|this) link|learn more about this study)\b", re.I)
@@ -99,7 +99,7 @@ class Annotations:
         self.heading_facets = self._heading_facets(facets, embedder)
         self._grades: dict[int, float] = {}
         self._antecedents = {info.row: self._find_antecedents(info.row) for info in self.rows if info.anaphoric}
-        self._resolvable = {info.row for info in self.rows if self._resolved_by_heading(info, catalogue)}
+        self._resolvable = {info.row for info in self.rows if self._knows_referent(info, catalogue)}
         self.rows_using: dict[str, list[int]] = {}  # search term -> sentences that use it
         for info in self.rows:
             for term in info.terms:
@@ -133,22 +133,26 @@ class Annotations:
 
     def before(self, row: int) -> tuple[int, ...] | None:
         """The sentences a leaning sentence needs before it to be understood ("Dystonia is... These
-        contractions... Sometimes they are painful."): () for one that can be read on its own,
-        including an opening "This condition..." whose section heading names the condition;
-        None when what it leans on cannot be shown (another paragraph, or too far back)."""
-        if not self.rows[row].anaphoric or row in self._resolvable:
+        contractions... Sometimes they are painful."): () for one that can be read on its own;
+        None when what it leans on cannot be shown (another paragraph, or too far back). An
+        opening "This condition..." whose referent is known (``referent_known``) needs nothing
+        when a label names that referent instead."""
+        if not self.rows[row].anaphoric:
             return ()
         return self._antecedents[row]
 
-    def _resolved_by_heading(self, info: SentenceInfo, catalogue: Catalogue) -> bool:
-        """An opening "This condition..." (or "The disorder") whose referent its section heading
-        names: on NIH pages the heading is the question the section answers ("Is
-        myoclonus-dystonia inherited?")."""
-        if not (info.anaphoric and RESOLVABLE_START.match(info.shown) and info.section and info.condition):
+    def _knows_referent(self, info: SentenceInfo, catalogue: Catalogue) -> bool:
+        """An opening "This condition..." (or "The disorder", "This form of dystonia") whose
+        referent is certain: its section heading names it (on NIH pages the heading is the
+        question the section answers: "Is myoclonus-dystonia inherited?"), or its page is
+        about that one condition and no other."""
+        if not (info.anaphoric and RESOLVABLE_START.match(info.shown) and info.condition):
             return False
-        return any(m.subject == info.condition for m in catalogue.find(info.section[-1]))
+        conditions = [s.name for s in self.index.documents[info.doc_row].subjects if s.kind == "condition"]
+        return conditions == [info.condition] or bool(info.section) and any(
+            m.subject == info.condition for m in catalogue.find(info.section[-1]))
 
-    def resolved_by_heading(self, row: int) -> bool:
+    def referent_known(self, row: int) -> bool:
         return row in self._resolvable
 
     def _find_antecedents(self, row: int) -> tuple[int, ...] | None:

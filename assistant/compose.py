@@ -104,14 +104,14 @@ class Composer:
         segments = [*opening, Segment("lead", self._lead_framing(evidence.lead), tuple(runs[:1]))]
         if len(runs) > 1:
             segments.append(Segment("support", "", tuple(runs[1:])))
-        used = sum(self._cost(c) for c in chosen)
+        used = self._words(chosen)
         return segments + self._notes(query, evidence, citations, budget - used, {c.row for c in chosen})
 
     def _lead_framing(self, lead: Candidate) -> str:
         """Says what the first sentence is about when it does not say it: the subject an opening
         "This condition..." refers to, or the broader condition a general statement is about."""
         info = lead.info
-        if self.annotations.resolved_by_heading(info.row):
+        if self.annotations.referent_known(info.row):
             return texts.ABOUT_LABEL.format(subject=info.condition)
         return texts.BROADER_LABEL.format(subject=info.condition) if lead.relation == "broader" else ""
 
@@ -122,13 +122,13 @@ class Composer:
         """The lead and the sentences that support it, in the order they are shown."""
         lead = evidence.lead
         assert lead is not None
-        chosen = [lead, *self._followers(lead, evidence, budget - self._cost(lead), set())]
+        chosen = [lead, *self._followers(lead, evidence, budget - self._cost(lead, first=True), set())]
         relations = ("same", "neutral") if lead.relation != "broader" else ("broader",)
         pool = [c for c in self._plainest_first(evidence.candidates) if c.relation in relations
                 and c.score >= self.tuning.support_min and c not in chosen]
         support = 0
         for candidate in pool:
-            used = sum(self._cost(c) for c in chosen)
+            used = self._words(chosen)
             if support >= self.tuning.max_support or used >= budget:
                 break
             if candidate in chosen or not self._shows_alone(candidate, chosen) \
@@ -182,10 +182,10 @@ class Composer:
         general = query.subject.condition == GENERAL
         segments, room = [], budget
         for candidate in evidence.close[:self.tuning.max_close]:
-            if self._cost(candidate) > room:
+            if self._cost(candidate, first=True) > room:
                 continue
             segments.append(self._framed(candidate, general, citations))
-            room -= self._cost(candidate)
+            room -= self._cost(candidate, first=True)
         return segments
 
     def _framed(self, candidate: Candidate, general: bool, citations: _Citations) -> Segment:
@@ -226,28 +226,42 @@ class Composer:
 
     def _shows_alone(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
         """Can this sentence be added as support, with the sentences it leans on brought along?
-        Not an unframed "This condition..." (only the lead is framed), not a sentence already
-        shown as another's antecedent, and not one whose antecedents are shown elsewhere."""
+        Not a "This condition..." with nothing before it to name the condition (only the lead
+        and labelled notes are framed), not a sentence already shown as another's antecedent,
+        and not one whose antecedents are shown elsewhere."""
         before = self.annotations.before(candidate.row)
-        if before is None or self.annotations.resolved_by_heading(candidate.row):
+        if before is None:
             return False
-        shown = {c.row for c in chosen} | {r for c in chosen for r in self.annotations.before(c.row) or ()}
+        shown = {c.row for c in chosen} | {r for i, c in enumerate(chosen) for r in self._needs(c, first=i == 0)}
         return candidate.row not in shown and not shown & set(before)
 
-    def _cost(self, candidate: Candidate) -> int:
+    def _needs(self, candidate: Candidate, first: bool) -> tuple[int, ...]:
+        """The sentences shown before this one so that it reads in place: none when it comes
+        first under a label naming what its "This condition..." refers to."""
+        if first and self.annotations.referent_known(candidate.row):
+            return ()
+        return self.annotations.before(candidate.row) or ()
+
+    def _words(self, chosen: list[Candidate]) -> int:
+        """Words shown for these sentences, each sentence counted once (a follower's antecedent
+        is the sentence before it in ``chosen``)."""
+        rows = {r for i, c in enumerate(chosen) for r in (c.row, *self._needs(c, first=i == 0))}
+        return sum(self.annotations[row].words for row in rows)
+
+    def _cost(self, candidate: Candidate, first: bool = False) -> int:
         """Words the sentence adds, with the sentences it leans on that must come before it."""
-        before = self.annotations.before(candidate.row) or ()
-        return candidate.info.words + sum(self.annotations[row].words for row in before)
+        return candidate.info.words + sum(self.annotations[row].words for row in self._needs(candidate, first))
 
     def _runs(self, chosen: list[Candidate], citations: _Citations) -> list[Run]:
         """Consecutive adjacent sentences of one document become one run with one citation; a
         sentence that leans on the ones before it brings them along, unless they are shown
-        right before it already."""
+        right before it already, or it comes first under a label naming what it refers to
+        (the lead's ``_lead_framing``, a labelled note)."""
         pieces: list[tuple[SentenceInfo, list[Candidate]]] = []
         for candidate in chosen:
             shown = {info.row for info, _ in pieces}
             if not (pieces and pieces[-1][0].row == candidate.row - 1):
-                pieces += [(self.annotations[row], []) for row in self.annotations.before(candidate.row) or ()
+                pieces += [(self.annotations[row], []) for row in self._needs(candidate, first=not pieces)
                            if row not in shown]
             pieces.append((candidate.info, candidate.also))
         runs: list[Run] = []

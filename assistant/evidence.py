@@ -175,7 +175,9 @@ class Assessor:
         """A sentence of a page about a treatment: about the condition asked if it names it;
         about another if it names only others ("...symptoms of Parkinson's disease"); else
         neutral, unless the page is on another treatment and the question on a specific
-        condition it does not list."""
+        condition it lists neither itself nor as one of its specific kinds (a physiotherapy page on
+        focal dystonias speaks to cervical dystonia; one on dystonia in general does not speak
+        to dopa-responsive dystonia)."""
         named = {n for n in info.named if self.catalogue.subjects[n].kind == "condition"}
         if asked.condition in named:
             return "same"
@@ -186,7 +188,8 @@ class Assessor:
             return "narrower"
         subjects = self.index.documents[info.doc_row].subjects
         listed = {s.name for s in subjects}
-        if asked.condition != GENERAL and asked.condition not in listed and asked.treatment not in listed:
+        family = set(self.catalogue.lineage(asked.condition)) - {GENERAL}
+        if asked.condition != GENERAL and not family & listed and asked.treatment not in listed:
             return "other"
         main = subjects[0] if subjects else None
         if asked.treatment and main and main.kind == "treatment" and main.name != asked.treatment \
@@ -294,7 +297,7 @@ class Assessor:
         heading names what it refers to or the sentences it leans on can be shown first
         (``Annotations.before``)."""
         return candidate.relation in LEAD_RELATIONS and not candidate.info.second_of \
-            and self.annotations.before(candidate.row) is not None
+            and (self.annotations.before(candidate.row) is not None or self.annotations.referent_known(candidate.row))
 
     def _close(self, query: Query, candidates: list[Candidate]) -> tuple[Candidate, ...]:
         """When nothing on the subject answers what was asked: what the sources say that is
@@ -303,7 +306,7 @@ class Assessor:
         wanted = "narrower" if query.subject.condition == GENERAL else "broader"
         floor = self.tuning.compose.close_min
         return tuple(c for c in candidates if c.relation == wanted and c.score >= floor
-                     and self.annotations.before(c.row) == ())  # framed alone: nothing may come before it
+                     and (self.annotations.before(c.row) == () or self.annotations.referent_known(c.row)))
 
     def _cautions(self, query: Query) -> tuple[int, ...]:
         """For an audience with a cautions part: the library's cautions for hands-on work about

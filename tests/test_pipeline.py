@@ -49,6 +49,7 @@ def test_each_kind_is_reached_and_every_kind_but_invalid_carries_the_disclaimer(
     ("how is blepharospasm treated?", ["botulinum toxin", "botox"]),
     ("what causes blepharospasm?", ["unknown", "cause"]),
     ("how many people are affected by myoclonus-dystonia?", ["unknown", "per", "people"]),
+    ("which medicine is used for dopa-responsive dystonia", ["l-dopa", "levodopa"]),
 ])
 def test_the_first_sentence_answers_the_question_asked(assistant, index, question, answer_words):
     reply = assistant.ask(question)
@@ -104,6 +105,26 @@ def test_a_form_s_own_dystonia_is_not_passed_off_as_dystonia_in_general(assistan
                                               "the upper limbs over time.") == "dopa-responsive dystonia"
     assert catalogue.sentence_condition(page, "Dystonia is a movement disorder.") == "dystonia"
     assert catalogue.sentence_condition(page, "The dystonias are a group of movement problems.") == "dystonia"
+
+
+def test_a_page_on_a_family_of_forms_speaks_to_each_form(assistant, index):
+    """The physiotherapy page on focal dystonias explains why people with neck dystonia misjudge
+    their head position; a sentence there naming no condition answers a cervical dystonia
+    question, it is not about 'another disorder'."""
+    reply = assistant.ask("my torticollis client swears her head is straight when it's clearly tilted - why?",
+                          audience="therapist")
+    assert reply.kind == "answer" and not first_sentence(reply).startswith("The sources don't"), reply.answer
+    assert reply.citations[0].doc_id == "dystonia-uk-physiotherapy"
+    assert "tilt" in reply.answer.split("\n\n")[0]
+
+
+def test_a_sentence_whose_referent_is_its_page_s_one_condition_opens_labelled(assistant):
+    """"This form of dystonia is called dopa-responsive dystonia because..." can open an answer
+    under a label naming the form, without the unrelated sentence before it."""
+    reply = assistant.ask("which medicine is used for dopa-responsive dystonia")
+    lead = next(s for s in reply.segments if s.role == "lead")
+    assert lead.framing == "About dopa-responsive dystonia:"
+    assert lead.runs[0].text.startswith("This form of dystonia is called"), lead.runs[0].text
 
 
 def test_a_short_follow_up_keeps_the_subject_and_changes_the_facet(assistant):
