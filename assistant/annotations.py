@@ -149,8 +149,8 @@ class Annotations:
         if not (info.anaphoric and RESOLVABLE_START.match(info.shown) and info.condition):
             return False
         conditions = [s.name for s in self.index.documents[info.doc_row].subjects if s.kind == "condition"]
-        return conditions == [info.condition] or bool(info.section) and any(
-            m.subject == info.condition for m in catalogue.find(info.section[-1]))
+        heading = info.section[-1] if info.section else ""
+        return conditions == [info.condition] or any(m.subject == info.condition for m in catalogue.find(heading))
 
     def referent_known(self, row: int) -> bool:
         return row in self._resolvable
