@@ -56,6 +56,16 @@ ASKS_QUANTITY = re.compile(r"\bhow (long|many|much|often|common|rare|soon|quickl
 QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|fifty|"
                       r"hundred|thousand|million|half|quarter|percent|most|majority|minority|rare|rarely|common|"
                       r"childhood|adolescence|adulthood|age|ages|years?|months?|weeks?|days?|hours?)\b", re.I)
+# "what sets off the jerks?", "can stress make it worse?": asking what brings symptoms on is not
+# asking what causes the disorder (a gene), and the sentences that answer it say so in few ways;
+# what brings symptoms on is also a caution for hands-on work ("standing up quickly")
+ASKS_TRIGGER = re.compile(r"\btrigger(s|ed|ing)?\b(?! points?)|\bset(s|ting)? (\w+ ){0,2}off\b|"
+                          r"\bbr(ing|ings|inging|ought) (\w+ ){0,2}on\b|\bflare\w*|\baggravat\w*|\bexacerbat\w*|"
+                          r"\bmak(e|es|ing) (\w+ ){0,2}worse\b|\bworsen\w*", re.I)
+TRIGGER = re.compile(r"\btrigger(s|ed|ing)?\b(?! points?)|\binduced by\b|\bprovoked\b|\bprecipitated\b|"
+                     r"\baggravat\w*|\bexacerbat\w*|\bbrought on\b|\bset off\b|\bmake (\w+ ){0,2}worse\b|"
+                     r"\bstressors\b|\bworsen(s)? (dystonia|the condition|symptoms|them)\b|\btend to worsen\b|"
+                     r"\b(appear|noticeable) only (after|during)\b", re.I)
 RELATIONS = ("same", "neutral", "broader", "narrower", "other")
 LEAD_RELATIONS = ("same", "neutral", "broader")  # broader ones only when nothing on the subject fits, framed
 
@@ -227,6 +237,8 @@ class Assessor:
                              and info.condition_named and DEFINITION.match(info.shown) is not None),
             "quantity": float(ASKS_QUANTITY.search(query.search_text) is not None
                               and QUANTITY.search(info.shown) is not None),
+            "triggers": float((query.facet == "cautions" or ASKS_TRIGGER.search(query.search_text) is not None)
+                              and TRIGGER.search(info.shown) is not None),
         }
         return np.array([values[name] for name in FEATURES], np.float32)
 

@@ -79,7 +79,7 @@ GAP_TEXTS = {
     "outlook": "The sources don't say how {subject} changes over time.",
     "daily_life": "The sources don't say how {subject} affects daily life.",
     "exercise_massage": "The sources don't say how exercise, stretching or massage affect {subject}.",
-    "cautions": "The sources don't give cautions about {subject}.",
+    "cautions": "The sources don't give cautions specific to {subject}.",
 }
 # when the library does answer the facet for the subject elsewhere, only not this question
 GAP_INDIRECT = "The sources don't answer this question directly."

@@ -6,7 +6,7 @@ words), whether the sentence answers what the question asks (``facet_fit``), whe
 about the subject asked (same, general, narrower), whether it comes from the subject's own
 document, and its form (opens its section, leans on the sentence before, length; for a
 "what is" question, whether it is a definition; for a "how long / how many" question,
-whether it holds a number). Each feature is one weight a maintainer can read in the model
+whether it holds a number; for a "what sets it off?" question, whether it names triggers). Each feature is one weight a maintainer can read in the model
 card, instead of a hand-set constant. It is trained to rank (an answering sentence above
 the others of the same question) and then calibrated, so its output is a probability the
 composer's floors read.
@@ -29,7 +29,8 @@ from common.errors import ModelError
 FEATURES = ("alone_similarity", "aspect_similarity", "similarity", "heading_similarity", "facet_fit", "overlap",
             "same_subject",
             "neutral_subject", "broader_subject", "narrower_subject", "subject_document", "names_treatment",
-            "section_start", "anaphoric", "length", "passage_rank", "defines", "quantity")
+            "section_start", "anaphoric", "length", "passage_rank", "defines", "quantity",
+            "triggers")
 MODEL_FILE = Path(__file__).with_name("models") / "scorer.npz"
 CARD_FILE = Path(__file__).with_name("models") / "scorer.json"
 

@@ -127,6 +127,18 @@ def test_a_sentence_whose_referent_is_its_page_s_one_condition_opens_labelled(as
     assert lead.runs[0].text.startswith("This form of dystonia is called"), lead.runs[0].text
 
 
+def test_what_sets_symptoms_off_is_answered_with_its_triggers_not_its_genes(assistant):
+    """Asking what brings attacks on is not asking what causes the disorder; and for a therapist,
+    what sets symptoms off is a caution (standing up quickly off the table)."""
+    history = [{"role": "user", "content": "what is pkd"},
+               {"role": "assistant", "content": "Familial paroxysmal kinesigenic dyskinesia is a disorder."}]
+    reply = assistant.ask("what brings the attacks on?", history=history)
+    assert "induced by sudden motion" in first_sentence(reply), reply.answer
+    reply = assistant.ask("client has pkd. anything i should watch out for, like her getting up off the table "
+                          "quickly at the end?", audience="therapist")
+    assert "standing up quickly" in first_sentence(reply), reply.answer
+
+
 def test_a_short_follow_up_keeps_the_subject_and_changes_the_facet(assistant):
     history = [{"role": "user", "content": "what is cervical dystonia?"},
                {"role": "assistant", "content": "Cervical dystonia causes neck spasms."}]
