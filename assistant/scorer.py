@@ -6,10 +6,11 @@ words), whether the sentence answers what the question asks (``facet_fit``), whe
 about the subject asked (same, general, narrower), whether it comes from the subject's own
 document, and its form (opens its section, leans on the sentence before, length; for a
 "what is" question, whether it is a definition; for a "how long / how many" question,
-whether it holds a number; for a "what sets it off?" question, whether it names triggers). Each feature is one weight a maintainer can read in the model
-card, instead of a hand-set constant. It is trained to rank (an answering sentence above
-the others of the same question) and then calibrated, so its output is a probability the
-composer's floors read.
+whether it holds a number; for a "what sets it off?" question, whether it names
+triggers). Each feature is one weight a maintainer can read in the model card, instead of
+a hand-set constant. It is trained to rank (an answering sentence above the others of the
+same question) and then calibrated, so its output is a probability the composer's floors
+read.
 
 Trained by ``dystonia train scorer`` (``training/scorer.py``) on our labelled dev questions:
 a sentence that contains a phrase a good first sentence must contain is a positive. Its
