@@ -91,7 +91,8 @@ class QueryPreparer:
                 scores[facet] < self.tuning.followup_facet_confidence:
             facet = self._facet_of(before.last_question)  # "and for kids?" asks the last question again
         mentioned = [self.catalogue.subjects[m.subject] for m in self.catalogue.find(search_text, typos=True)]
-        names_subject = any(info.main_in or (info.kind == "treatment" and info.listed_in) for info in mentioned)
+        names_subject = any(info.main_in or (info.kind == "treatment" and info.listed_in) for info in mentioned) \
+            or subject.carried  # "what do doctors give for it?" after "client has hypertonia"
         foreign = bool(mentioned) and not names_subject and not self.vocabulary.topics(search_text) \
             and all(info.kind == "condition" and GENERAL not in self.catalogue.lineage(info.name) for info in mentioned)
         return Query(text, search_text, audience, resolved, expanded, subject, facet, scores, followup,

@@ -27,6 +27,7 @@ import numpy as np
 
 from assistant.evidence import Evidence
 from assistant.query import Query
+from assistant.subjects import GENERAL
 from assistant.tuning import RoutingTuning
 from assistant.vocabulary import Vocabulary
 from indexer.embedding import Embedder
@@ -186,7 +187,8 @@ class Router:
             return Route("out_of_scope", f"no dystonia topic, best passage {evidence.dense_top:.2f}")
         if query.foreign:
             return Route("out_of_scope", "asks about a condition the library mentions only beside dystonia")
-        if COSMETIC.search(question) and not self.vocabulary.topics(question.lower().replace("botox", "")):
+        if COSMETIC.search(question) and not self.vocabulary.topics(question.lower().replace("botox", "")) \
+                and not self._names_condition(query):
             return Route("out_of_scope", "cosmetic use, not dystonia care")
         if near_oos:
             return Route("out_of_scope", f"close to out-of-scope exemplars ({oos:.2f})")
@@ -204,6 +206,12 @@ class Router:
                                         f"sentence {evidence.sentence_top:.2f})")
         return self.settle(Route("answer", f"in scope with evidence (passage {evidence.dense_top:.2f}, "
                                            f"sentence {evidence.sentence_top:.2f})"), evidence)
+
+    def _names_condition(self, query: Query) -> bool:
+        """Does the question itself name a condition of the library ("lip smacking and grimacing:
+        is that tardive dyskinesia?" is no cosmetic question)?"""
+        condition = query.subject.condition
+        return condition != GENERAL and not query.subject.carried and query.names_subject
 
     def settle(self, route: Route, evidence: Evidence) -> Route:
         """The final kind: an answer with nothing the sources say that it could use becomes

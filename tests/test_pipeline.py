@@ -231,6 +231,20 @@ def test_out_of_scope_and_no_evidence_say_so_without_citations(assistant):
         assert reply.citations == ()
 
 
+def test_a_library_condition_is_in_scope_even_in_words_that_sound_cosmetic_or_in_a_follow_up(assistant):
+    """Lip smacking is a sign of tardive dyskinesia, not a beauty question; and "it", after a
+    question on hypertonia, is hypertonia."""
+    reply = assistant.ask("client is on long term antipsychotics and does a lot of lip smacking and grimacing. "
+                          "is that tardive dyskinesia?", audience="therapist")
+    assert reply.kind == "answer", reply.route_reason
+    assert assistant.ask("botox for lip lines - is it safe?").kind == "out_of_scope"
+    history = [{"role": "user", "content": "client has hypertonia since her stroke"},
+               {"role": "assistant", "content": "Hypertonia is a condition in which there is too much muscle tone."}]
+    reply = assistant.ask("what do doctors usually give for it?", history=history, audience="therapist")
+    assert reply.kind == "answer", reply.route_reason
+    assert "hypertonia" in reply.answer.lower() or "spasticity" in reply.answer.lower()
+
+
 def test_a_subject_no_source_mentions_is_refused_or_named_as_unmentioned(assistant):
     assert assistant.ask("does ashwagandha help dystonia?").kind == "no_evidence"
     reply = assistant.ask("does ashwagandha calm dystonia spasms?")
