@@ -66,6 +66,13 @@ TRIGGER = re.compile(r"\btrigger(s|ed|ing)?\b(?! points?)|\binduced by\b|\bprovo
                      r"\baggravat\w*|\bexacerbat\w*|\bbrought on\b|\bset off\b|\bmake (\w+ ){0,2}worse\b|"
                      r"\bstressors\b|\bworsen(s)? (dystonia|the condition|symptoms|them)\b|\btend to worsen\b|"
                      r"\b(appear|noticeable) only (after|during)\b", re.I)
+# "does cupping help...", "can cbd oil help...", "is turmeric good for...", "asked if chiropractic
+# adjustments would help": the thing asked about
+_THING = r"(?P<thing>[a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)"
+_HELPS = r"(?:help|helps|work|works|good|useful|safe|effective|cure|fix|improve|calm|ease|relieve|reduce|treat|harm)\b"
+ASKED_ABOUT = (re.compile(rf"\b(?:does|do|can|could|would|will|is|are|should)\s+{_THING}\s+{_HELPS}", re.I),
+               re.compile(rf"\b(?:if|whether)\s+{_THING}\s+(?:would|will|could|can|might|does|do|is|are)\s+"
+                          rf"(?:be\s+)?{_HELPS}", re.I))
 RELATIONS = ("same", "neutral", "broader", "narrower", "other")
 LEAD_RELATIONS = ("same", "neutral", "broader")  # broader ones only when nothing on the subject fits, framed
 
@@ -134,7 +141,7 @@ class Assessor:
             cautions=self._cautions(query), subject_retrieved=any(h.chunk.doc_id in about for h in hits),
             facet_covered=lead is not None or self._covers(query),
             unsupported_terms=lambda: tuple(unsupported()),
-            unmentioned=functools.cache(lambda: self._pulling_away(query, best, unsupported())))
+            unmentioned=functools.cache(lambda: self._unmentioned(query, best, unsupported())))
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
         """Stand-alone sentences of the hits with their features (not yet scored)."""
@@ -373,6 +380,30 @@ class Assessor:
             return True  # a prefix or a typo of a word the sources use: trust it
         closest = float((np.asarray(self.index.sentence_alone_vectors[rows], np.float32) @ vector).max())
         return closest >= self.tuning.routing.related_use
+
+    def _unmentioned(self, query: Query, hits: list[Hit], unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
+        """What the answer must say the sources don't mention: the thing the question asks
+        about, if no source names it ("does cupping help neck dystonia?", "can cbd oil help
+        blepharospasm?": an answer on stretching or botox would talk past it), and the
+        unsupported words the best sentence is not about (``_pulling_away``)."""
+        asked = self._unknown_asked_about(query.search_text)
+        return tuple(dict.fromkeys([*asked, *(w for w in self._pulling_away(query, hits, unsupported)
+                                              if not any(w in phrase.split() for phrase in asked))]))
+
+    def _unknown_asked_about(self, text: str) -> list[str]:
+        """The words in the asked-about slot of "does X help...", "is X good for..." that the
+        library never uses (nor a prefix, typo or synonym of them)."""
+        found = []
+        for match in (m for pattern in ASKED_ABOUT for m in pattern.finditer(text)):
+            unknown = [w for w in match.group("thing").lower().split()
+                       if w not in STOPWORDS_EN and w not in CONTENT_STOPWORDS and not self._known_word(w)]
+            if unknown:
+                found.append(" ".join(unknown))
+        return found
+
+    def _known_word(self, word: str) -> bool:
+        return bool(self.vocabulary.topics(word)) or self.vocabulary.expand(word) != word \
+            or bool(self.catalogue.find(word)) or self.index.lexical.near(stem(word))
 
     def _pulling_away(self, query: Query, hits: list[Hit], unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
         """Unsupported words the answer must name as unmentioned: without them the question

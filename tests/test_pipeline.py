@@ -253,6 +253,17 @@ def test_a_subject_no_source_mentions_is_refused_or_named_as_unmentioned(assista
         assert unsupported_claims(reply) == []
 
 
+@pytest.mark.parametrize("question, named", [("does cupping help neck dystonia?", "cupping"),
+                                             ("can cbd oil help my blepharospasm", "cbd oil")])
+def test_asked_whether_something_unnamed_helps_the_reply_says_first_the_sources_dont_mention_it(
+        assistant, question, named):
+    """Answering "does cupping help?" with what the sources say about stretching would read as
+    their answer about cupping."""
+    reply = assistant.ask(question)
+    assert reply.kind == "no_evidence" or reply.answer.startswith(f"The sources don't mention {named}."), \
+        reply.answer
+
+
 def test_the_costly_unknown_word_probe_runs_only_when_the_route_needs_it(assistant):
     """Probing re-embeds the question once per word; a question already decided by
     cheaper signals (here: out of scope) skips it."""
