@@ -44,6 +44,8 @@ from indexer.store import Index
 GENERIC_STEMS = {stem(w) for w in QUESTION_WORDS} | {stem(w) for w in ("dystonia", "dystonias")}
 CONTENT_STOPWORDS = QUESTION_WORDS | {"dystonia", "dystonias", "dystonic", "people", "person", "someone", "thing",
                                       "things", "just", "like", "want", "need", "mean", "think", "said", "says",
+                                      "wants", "wanted", "needs", "means", "thinks", "thought", "know", "knows",
+                                      "wonder", "wondering", "asked", "asks", "told", "tell", "tells",
                                       "really", "actually", "automatically", "soon", "normal", "usually",
                                       # how often, how much: never what a question asks about
                                       "always", "nearly", "never", "ever", "often", "sometimes", "still",

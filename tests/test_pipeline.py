@@ -264,6 +264,12 @@ def test_asked_whether_something_unnamed_helps_the_reply_says_first_the_sources_
         reply.answer
 
 
+def test_how_a_question_is_put_is_never_taken_for_what_it_asks_about(assistant):
+    reply = assistant.ask("she wants to know if massage would help", audience="therapist")
+    assert reply.kind == "answer", reply.route_reason
+    assert "wants" not in reply.answer.split(".")[0]
+
+
 def test_the_costly_unknown_word_probe_runs_only_when_the_route_needs_it(assistant):
     """Probing re-embeds the question once per word; a question already decided by
     cheaper signals (here: out of scope) skips it."""
