@@ -60,7 +60,8 @@ QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|e
                       r"childhood|adolescence|adulthood|age|ages|years?|months?|weeks?|days?|hours?)\b", re.I)
 # "what sets off the jerks?", "can stress make it worse?": asking what brings symptoms on is not
 # asking what causes the disorder (a gene), and the sentences that answer it say so in few ways;
-# what brings symptoms on is also a caution for hands-on work ("standing up quickly")
+# what brings symptoms on is also a caution for hands-on work ("standing up quickly"). A sentence
+# leaning on the one before ("These stressors can seriously aggravate...") names no trigger itself
 ASKS_TRIGGER = re.compile(r"\btrigger(s|ed|ing)?\b(?! points?)|\bset(s|ting)? (\w+ ){0,2}off\b|"
                           r"\bbr(ing|ings|inging|ought) (\w+ ){0,2}on\b|\bflare\w*|\baggravat\w*|\bexacerbat\w*|"
                           r"\bmak(e|es|ing) (\w+ ){0,2}worse\b|\bworsen\w*", re.I)
@@ -247,7 +248,7 @@ class Assessor:
             "quantity": float(ASKS_QUANTITY.search(query.search_text) is not None
                               and QUANTITY.search(info.shown) is not None),
             "triggers": float((query.facet == "cautions" or ASKS_TRIGGER.search(query.search_text) is not None)
-                              and TRIGGER.search(info.shown) is not None),
+                              and TRIGGER.search(info.shown) is not None and not info.anaphoric),
         }
         return np.array([values[name] for name in FEATURES], np.float32)
 

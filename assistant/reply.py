@@ -86,7 +86,7 @@ GAP_INDIRECT = "The sources don't answer this question directly."
 TREATMENT_GAP_TEXTS = {
     "treatment": "The sources don't say whether {treatment} helps {subject}.",
     "side_effects": "The sources don't describe side effects of {treatment}.",
-    "cautions": "The sources don't give cautions about {treatment}.",
+    "cautions": "The sources don't give cautions specific to {treatment}.",
 }
 
 
