@@ -61,7 +61,7 @@ class Query:
     facet: str
     facet_scores: dict[str, float]
     followup: bool
-    names_subject: bool  # it names a condition or treatment of the library (so it is in its domain)
+    names_subject: bool  # it names, or keeps from the conversation, a library condition or treatment (in domain)
     foreign: bool  # it asks only about a condition the library mentions but is not about (Parkinson's disease)
     own_vector: np.ndarray  # embedding of the search text alone
     vector: np.ndarray  # embedding of the expanded text: retrieval and sentence similarity
