@@ -358,8 +358,7 @@ class Assessor:
         text, vector, t = query.search_text, query.own_vector, self.tuning.routing
         words = [w for w in dict.fromkeys(re.findall(r"[a-z]{4,}", text.lower()))
                  if w not in CONTENT_STOPWORDS and w not in STOPWORDS_EN]
-        unknown = [w for w in words if not self.vocabulary.topics(w) and self.vocabulary.expand(w) == w
-                   and not self.catalogue.find(w) and not self._used_nearby(w, vector)][:t.max_probed_words]
+        unknown = [w for w in words if not self._named(w) and not self._used_nearby(w, vector)][:t.max_probed_words]
         if not unknown:
             return {}
         # the subject's own name always moves the question most: compare with the other words
@@ -399,14 +398,16 @@ class Assessor:
         found = []
         for match in (m for pattern in ASKED_ABOUT for m in pattern.finditer(text)):
             unknown = [w for w in match.group("thing").lower().split()
-                       if w not in STOPWORDS_EN and w not in CONTENT_STOPWORDS and not self._known_word(w)]
+                       if w not in STOPWORDS_EN and w not in CONTENT_STOPWORDS
+                       and not self._named(w) and not self.index.lexical.near(stem(w))]
             if unknown:
                 found.append(" ".join(unknown))
         return found
 
-    def _known_word(self, word: str) -> bool:
+    def _named(self, word: str) -> bool:
+        """Is the word a dystonia term, a synonym of one, or a subject's name?"""
         return bool(self.vocabulary.topics(word)) or self.vocabulary.expand(word) != word \
-            or bool(self.catalogue.find(word)) or self.index.lexical.near(stem(word))
+            or bool(self.catalogue.find(word))
 
     def _pulling_away(self, query: Query, hits: list[Hit], unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
         """Unsupported words the answer must name as unmentioned: without them the question
