@@ -93,7 +93,8 @@ class Composer:
             opening = [Segment("notice", notice if evidence.lead else notice.split(". ")[0] + ".")]
         elif evidence.lead is None and gap_line:
             asked = query.subject
-            opening = [Segment("gap", texts.gap_text(query.facet, asked.condition, asked.treatment,
+            treatment = " and ".join(query.together) + " together" if query.together else asked.treatment
+            opening = [Segment("gap", texts.gap_text(query.facet, asked.condition, treatment,
                                                      covered=evidence.facet_covered))]
         else:
             opening = []

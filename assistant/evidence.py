@@ -125,7 +125,7 @@ class Assessor:
         sentence_labels = annotations.facet_labels
         self.sentence_facet_column = {label: i for i, label in enumerate(sentence_labels)}
         self._facet_fits: dict[str, np.ndarray] = {}
-        self._covered: dict[tuple[str, str | None, str], bool] = {}
+        self._covered: dict[tuple, bool] = {}
 
     def assess(self, query: Query, hits: list[Hit]) -> Evidence:
         candidates = self.candidates(query, hits)
@@ -262,8 +262,15 @@ class Assessor:
         (``facet_fit``), not a hard gate: measured on the dev questions, gating on the facet
         classifier's reading lost more right first sentences than it saved. None when no
         sentence is likely enough: the answer then says so."""
-        usable = [c for c in candidates if self.can_open(c) and c.score >= self.tuning.compose.lead_min]
+        usable = [c for c in candidates if self.can_open(c) and c.score >= self.tuning.compose.lead_min
+                  and self._names_both(query, c.info)]
         return next((c for c in usable if c.relation != "broader"), usable[0] if usable else None)
+
+    @staticmethod
+    def _names_both(query: Query, info: SentenceInfo) -> bool:
+        """A caution on two treatments together ("when can I massage after botox?") must name
+        both: a caution about either alone ("not if you are pregnant") does not answer it."""
+        return query.together is None or set(query.together) <= info.named
 
     def _fit(self, query: Query, info: SentenceInfo) -> float:
         """How well the sentence answers the facet asked (see ``facet_fits``)."""
@@ -297,10 +304,11 @@ class Assessor:
         ("The sources don't say how X is diagnosed")."""
         facet, asked = query.facet, query.subject
         treatment = asked.treatment if facet in TREATMENT_GAP_TEXTS else None
-        key = (asked.condition, treatment, facet)
+        key = (asked.condition, treatment, facet, query.together)
         if key not in self._covered:
             self._covered[key] = facet not in self.annotations.heading_labels or any(
-                self._on_subject(asked.condition, treatment, self.annotations[int(row)])
+                self._on_subject(asked.condition, treatment, info := self.annotations[int(row)])
+                and self._names_both(query, info)
                 for row in np.flatnonzero(self.facet_fits(facet) >= self.tuning.compose.covered_fit))
         return self._covered[key]
 

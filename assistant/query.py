@@ -22,7 +22,7 @@ import numpy as np
 from assistant.conversation import Context, Turn, context, is_continuation, resolve
 from assistant.facets import FacetModels
 from assistant.reply import AUDIENCES
-from assistant.subjects import GENERAL, AskedSubject, Catalogue
+from assistant.subjects import GENERAL, AskedSubject, Catalogue, SubjectInfo
 from assistant.tuning import RoutingTuning
 from assistant.vocabulary import Vocabulary
 from indexer.embedding import Embedder
@@ -47,6 +47,9 @@ MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</(script|style)\s*>|<[^>]{0,200
 # SQL typed into the box ("'; DROP TABLE feedback; --"): nothing runs it, but its words would steer the search
 SQL = re.compile(r"['\"`]?\s*;?\s*\b(?:(?:DROP|TRUNCATE|ALTER)\s+TABLE|DELETE\s+FROM|INSERT\s+INTO|"
                  r"UNION\s+(?:ALL\s+)?SELECT)\b[^;]*;?\s*(?:--)?|\s--\s|\bOR\s+1\s*=\s*1\b", _I)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+_INTERROGATIVE = re.compile(r"((and|or|but|also|so),? )?(what|how|why|when|where|which|who|is|are|does|do|did|"
+                            r"can|could|should|would|will)\b", re.I)
 GENERIC_LINK_TEXT = re.compile(r"^\s*(click here|here|link|this|read more|more|open|visit)\s*$", _I)
 
 
@@ -64,8 +67,15 @@ class Query:
     names_subject: bool  # it names, or keeps from the conversation, a library condition or treatment (in domain)
     foreign: bool  # it asks only about a condition the library mentions but is not about (Parkinson's disease)
     own_vector: np.ndarray  # embedding of the search text alone
-    vector: np.ndarray  # embedding of the expanded text: retrieval and sentence similarity
+    vector: np.ndarray  # retrieval and sentence similarity: the expanded text (with its asked sentence, if it describes)
     aspect_vector: np.ndarray  # embedding of what it asks beyond naming its subject ("...affect driving?")
+
+    @property
+    def together(self) -> tuple[str, str] | None:
+        """Two treatments a cautions question asks about together ("when can I massage after
+        botox?"): only a caution naming both answers it."""
+        first, second = self.subject.treatment, self.subject.with_treatment
+        return (first, second) if self.facet == "cautions" and first and second else None
 
 
 class QueryPreparer:
@@ -81,22 +91,39 @@ class QueryPreparer:
         search_text = without_instructions(text) or text
         before = context(normalize_history(history), self.vocabulary, self.catalogue)
         resolved, followup = resolve(search_text, before, self.vocabulary)
-        subject = self.catalogue.asked(search_text, before.subject if followup else None)
+        named = self._named(search_text)
+        subject = self.catalogue.asked(named, before.subject if followup else None)
         expanded = self._expanded(resolved, subject)
         aspect = self.catalogue.masked(search_text)
-        texts = list(dict.fromkeys([search_text, aspect, expanded]))  # one model call, no text twice
+        # the description in "violinist client, his hand is worse before concerts. is stress part of it?"
+        # would outweigh what it asks in one embedding: search with the asked sentence as well
+        asked = [_naming(sentence, subject)] if (sentence := asked_sentence(search_text)) else []
+        texts = list(dict.fromkeys([search_text, aspect, expanded, *asked]))  # one model call, no text twice
         vectors = dict(zip(texts, self.embedder.embed(texts)))
+        search_vector = _mean(vectors[expanded], *(vectors[a] for a in asked))
         facet, scores = self.facets.asked(vectors[search_text], vectors[aspect])
         if followup and is_continuation(search_text, self.vocabulary) and \
                 scores[facet] < self.tuning.followup_facet_confidence:
             facet = self._facet_of(before.last_question)  # "and for kids?" asks the last question again
-        mentioned = [self.catalogue.subjects[m.subject] for m in self.catalogue.find(search_text, typos=True)]
-        names_subject = any(info.main_in or (info.kind == "treatment" and info.listed_in) for info in mentioned) \
+        mentioned = [self.catalogue.subjects[m.subject] for m in self.catalogue.find(named, typos=True)]
+        names_subject = any(info.main_in or (info.listed_in and self._within_library(info)) for info in mentioned) \
             or subject.carried  # "what do doctors give for it?" after "client has hypertonia"
         foreign = bool(mentioned) and not names_subject and not self.vocabulary.topics(search_text) \
             and all(info.kind == "condition" and GENERAL not in self.catalogue.lineage(info.name) for info in mentioned)
         return Query(text, search_text, audience, resolved, expanded, subject, facet, scores, followup,
-                     names_subject, foreign, vectors[search_text], vectors[expanded], vectors[aspect])
+                     names_subject, foreign, vectors[search_text], search_vector, vectors[aspect])
+
+    def _within_library(self, info: SubjectInfo) -> bool:
+        """A treatment, or a form of dystonia (musician's dystonia), that some page covers without
+        being its main subject; a condition only listed beside dystonia (Parkinson's disease) is not."""
+        return info.kind == "treatment" or GENERAL in self.catalogue.lineage(info.name)
+
+    def _named(self, text: str) -> str:
+        """``text``, plus the sources' names for its everyday words when it names no condition
+        itself: "pianist client, her fingers curl under when she plays" is about musician's dystonia."""
+        if any(m.kind == "condition" for m in self.catalogue.find(text, typos=True)):
+            return text
+        return " ".join([text, *self.vocabulary.sources_words(text)])
 
     def _facet_of(self, text: str) -> str:
         text = without_instructions(clean(text))
@@ -110,6 +137,28 @@ class QueryPreparer:
         names = [n for n in (subject.condition, subject.treatment)
                  if n and n != GENERAL and n.lower() not in expanded.lower()]
         return f"{expanded} {' '.join(names)}" if names and not subject.carried else expanded
+
+
+def asked_sentence(text: str) -> str | None:
+    """The one sentence that asks, in a question that also describes ("violinist client, his
+    hand is worse the week before concerts. is stress part of it?"); None when all of the text
+    is the question: one sentence, or several that each ask something."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if len(p.split()) >= 2]
+    questions = [p for p in parts if p.endswith("?") or _INTERROGATIVE.match(p)]
+    if len(parts) < 2 or len(questions) > 1:
+        return None
+    return questions[0] if questions else parts[-1]
+
+
+def _naming(sentence: str, subject: AskedSubject) -> str:
+    """The sentence with the subject's names it leaves to "it" or "that"."""
+    names = [n for n in (subject.condition, subject.treatment) if n and n.lower() not in sentence.lower()]
+    return " ".join([sentence, *names])
+
+
+def _mean(*vectors: np.ndarray) -> np.ndarray:
+    total = np.sum(vectors, axis=0)
+    return total / np.linalg.norm(total)
 
 
 def validate(question, audience: str = "patient") -> str | None:
@@ -156,5 +205,5 @@ def normalize_history(history: Sequence) -> list[Turn]:
     return turns
 
 
-__all__ = ["MAX_QUESTION_CHARS", "Context", "Query", "QueryPreparer", "clean", "normalize_history", "validate",
-           "without_instructions"]
+__all__ = ["MAX_QUESTION_CHARS", "Context", "Query", "QueryPreparer", "asked_sentence", "clean", "normalize_history",
+           "validate", "without_instructions"]

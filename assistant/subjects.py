@@ -60,6 +60,7 @@ class AskedSubject:
     condition: str = GENERAL
     treatment: str | None = None
     carried: bool = False  # taken from earlier turns of the conversation
+    with_treatment: str | None = None  # a second treatment named beside the first ("massage after botox")
 
     @property
     def label(self) -> str:
@@ -155,14 +156,16 @@ class Catalogue:
         treatments = [m.subject for m in mentions if m.kind == "treatment"]
         specific = [c for c in conditions if c != GENERAL]
         condition = specific[0] if specific else GENERAL if conditions else None
+        treatments = list(dict.fromkeys(treatments))
         treatment = treatments[0] if treatments else None
+        with_treatment = treatments[1] if len(treatments) > 1 else None
         if carried is not None:
             keeps_condition = condition is None and carried.condition != GENERAL
             keeps_treatment = treatment is None and carried.treatment is not None and condition is None
             return AskedSubject(condition or carried.condition,
                                 treatment or (carried.treatment if keeps_treatment else None),
-                                carried=keeps_condition or keeps_treatment)
-        return AskedSubject(condition or GENERAL, treatment)
+                                carried=keeps_condition or keeps_treatment, with_treatment=with_treatment)
+        return AskedSubject(condition or GENERAL, treatment, with_treatment=with_treatment)
 
     def sentence_condition(self, doc_id: str, text: str) -> str | None:
         """The condition a source sentence is about (None: its document is about no condition):

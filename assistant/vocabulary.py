@@ -9,6 +9,7 @@ holds the router's exemplars); this module only matches them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -25,8 +26,9 @@ def _stems(text: str) -> tuple[str, ...]:
 
 class Vocabulary:
     def __init__(self, terms: list[str], synonyms: dict[str, str], anaphora: list[str], continuations: list[str]):
-        self.terms = _Table({_stems(t): t for t in terms})
-        self.synonyms = _Table({_stems(k): v for k, v in synonyms.items()})
+        self.terms = _Table({_stems(t): t for t in terms}, _domain_typos)
+        # everyday words are not distinctive: "scales" is no typo of "scared"
+        self.synonyms = _Table({_stems(k): v for k, v in synonyms.items()}, typo_limit)
         self.anaphora = frozenset(anaphora)
         self.continuations = tuple(continuations)
 
@@ -42,9 +44,13 @@ class Vocabulary:
         """Domain phrases in ``text``, in order of appearance, each once."""
         return list(dict.fromkeys(self.terms.find(text)))
 
+    def sources_words(self, text: str) -> list[str]:
+        """The sources' names for the everyday words ``text`` uses ("pianist" -> "musician's dystonia")."""
+        return list(dict.fromkeys(self.synonyms.find(text)))
+
     def expand(self, text: str) -> str:
         """``text`` plus the sources' names for the everyday words it uses."""
-        extra = list(dict.fromkeys(self.synonyms.find(text)))
+        extra = self.sources_words(text)
         return f"{text} {' '.join(extra)}" if extra else text
 
 
@@ -61,12 +67,13 @@ def _domain_typos(term: str) -> int:
 class _Table:
     """Phrases keyed by their stems, found in text exactly or (single long words) with a typo."""
 
-    def __init__(self, phrases: dict[tuple[str, ...], str]):
+    def __init__(self, phrases: dict[tuple[str, ...], str], typos: Callable[[str], int]):
+        self.typos = typos
         self.by_first: dict[str, list[tuple[str, ...]]] = {}
         for key in phrases:
             self.by_first.setdefault(key[0], []).append(key)
         self.phrases = phrases
-        self.single = [key[0] for key in phrases if len(key) == 1 and _domain_typos(key[0]) > 0]
+        self.single = [key[0] for key in phrases if len(key) == 1 and typos(key[0]) > 0]
 
     def find(self, text: str) -> list[str]:
         words = _WORD.findall(text.lower())
@@ -76,6 +83,6 @@ class _Table:
             exact = [k for k in self.by_first.get(current, ()) if tuple(stems[position:position + len(k)]) == k]
             if not exact and len(words[position]) >= 4:
                 exact = [(t,) for t in self.single if t[0] == current[0]
-                         and within_edits(current, t, _domain_typos(t))]
+                         and within_edits(current, t, self.typos(t))]
             found += [self.phrases[k] for k in exact]
         return found

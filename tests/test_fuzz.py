@@ -10,7 +10,7 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.query import MAX_QUESTION_CHARS, clean, validate, without_instructions
+from assistant.query import MAX_QUESTION_CHARS, asked_sentence, clean, validate, without_instructions
 from assistant.reply import DISCLAIMER, KINDS, Reply
 from assistant.routing import COSMETIC, PERSONAL, RED_FLAGS, SELF_HARM
 from chat.html import reply_html
@@ -46,6 +46,25 @@ def test_routing_patterns_and_instruction_stripping_never_fail(question):
     assert "<script" not in stripped.lower() and "javascript:" not in stripped.lower()
     for pattern in [SELF_HARM, COSMETIC, *RED_FLAGS, *PERSONAL]:
         pattern.search(question)
+
+
+SENTENCES = st.lists(st.tuples(st.text(alphabet=string.ascii_lowercase + " ", max_size=30), st.sampled_from("?.!"))
+                     .map("".join), max_size=5).map(" ".join)
+
+
+@CHEAP
+@given(SENTENCES)
+def test_the_asked_sentence_is_one_whole_sentence_of_a_text_that_also_describes(text):
+    asked = asked_sentence(text)
+    if asked is not None:
+        assert asked in text and asked.strip() != text.strip() and len(asked.split()) >= 2
+
+
+def test_the_asked_sentence_is_found_only_when_the_text_also_describes():
+    assert asked_sentence("violinist client, worse before concerts. is stress part of it?") == "is stress part of it?"
+    assert asked_sentence("is pkd passed down? my dad had the same thing") == "is pkd passed down?"
+    assert asked_sentence("what is dystonia?") is None
+    assert asked_sentence("dyt1 dystonia - does it hurt? and does it affect how smart you are") is None
 
 
 @CHEAP

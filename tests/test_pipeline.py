@@ -290,3 +290,31 @@ def test_stage_timings_are_reported(assistant):
     reply = assistant.ask("what is dystonia?")
     assert set(reply.timings_ms) == {"retrieve", "compose", "total"}
     assert {"prepare", "route", "retrieve", "assess", "compose"} <= set(reply.stages_ms)
+
+
+@pytest.mark.parametrize("question", [
+    "pianist client says her fingers curl under when she plays scales but not when typing. what could that be?",
+    "my client plays trumpet and his lips and jaw go tight and shaky only when he plays. what is that?"])
+def test_a_client_described_by_the_instrument_they_play_is_asked_about_as_musicians_dystonia(
+        assistant, index, question):
+    """Therapists describe a client rather than name a condition; a trumpet player's lips
+    tightening when he plays is neither off the library's topic nor a beauty question."""
+    reply = assistant.ask(question, audience="therapist")
+    assert reply.kind == "answer", reply.route_reason
+    assert "musician" in reply.answer.lower()
+    assert_grounded(reply, index)
+
+
+def test_a_question_that_first_describes_is_answered_on_what_it_asks(assistant):
+    question = "client's neck pulls to one side way more when she's stressed out. does anxiety make it worse?"
+    reply = assistant.ask(question, audience="therapist")
+    assert reply.kind == "answer", reply.route_reason
+    assert "stress" in first_sentence(reply).lower()
+
+
+def test_a_caution_on_two_treatments_together_needs_a_source_naming_both(assistant):
+    """"You should not use Botox if you are pregnant" is a caution about botox, not about
+    massage after it."""
+    reply = assistant.ask("he gets botox every 3 months, when can i massage after?", audience="therapist")
+    assert reply.answer.startswith("The sources don't give cautions specific to botulinum toxin and massage together.")
+    assert "pregnant" not in first_sentence(reply)

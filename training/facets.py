@@ -5,7 +5,7 @@
 Data and splits (all reproducible from a fixed seed):
 - MedQuAD pairs, at most ``QUESTIONS_PER_FACET`` / ``ANSWERS_PER_FACET`` per facet, split
   80/20 by NIH page: no page has questions on both sides;
-- our labelled dev questions (``evals/reference.yaml`` and ``evals/questions/realistic-dev.yaml``)
+- our labelled dev questions (``evals/reference.yaml`` and the dev files in ``evals/questions/``)
   join the question model's training data with ``OWN_WEIGHT`` each, because MedQuAD's
   questions come from a few templates and people do not write like templates;
 - our realistic **test** questions are never trained on: the question model's accuracy on
