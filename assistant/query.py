@@ -67,7 +67,7 @@ class Query:
     names_subject: bool  # it names, or keeps from the conversation, a library condition or treatment (in domain)
     foreign: bool  # it asks only about a condition the library mentions but is not about (Parkinson's disease)
     own_vector: np.ndarray  # embedding of the search text alone
-    vector: np.ndarray  # retrieval and sentence similarity: the expanded text (with its asked sentence, if it describes)
+    vector: np.ndarray  # retrieval and sentence similarity: the expanded text, and its asked sentence if it describes
     aspect_vector: np.ndarray  # embedding of what it asks beyond naming its subject ("...affect driving?")
 
     @property
