@@ -57,8 +57,7 @@ def lead_answers(item: Item, reply: Reply) -> bool | None:
 
 def off_subject(item: Item, reply: Reply, index: Index, catalogue: Catalogue) -> int:
     """How many answer sentences are about another disorder, unlabelled."""
-    info = catalogue.subjects.get(item.subject or "")
-    asked = info.name if info and info.kind == "condition" else GENERAL
+    asked = asked_condition(item, catalogue)
     wrong = 0
     for segment in reply.segments:
         if segment.role in LABELLED or segment.role == "notice":
@@ -72,6 +71,17 @@ def off_subject(item: Item, reply: Reply, index: Index, catalogue: Catalogue) ->
                 if not named & ({asked, GENERAL} | set(catalogue.lineage(asked))):
                     wrong += 1
     return wrong
+
+
+def asked_condition(item: Item, catalogue: Catalogue) -> str:
+    """The condition an item asks about: its labelled subject if that is a condition; for one
+    labelled with a treatment, the condition the question itself names ("mum is starting botox
+    round her eyes for blepharospasm": blepharospasm sentences are on the subject), else
+    dystonia in general."""
+    info = catalogue.subjects.get(item.subject or "")
+    if info and info.kind == "condition":
+        return info.name
+    return catalogue.asked(item.question).condition
 
 
 def orphans(reply: Reply, catalogue: Catalogue) -> int:

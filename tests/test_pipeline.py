@@ -96,6 +96,20 @@ def test_a_gap_statement_never_claims_the_library_lacks_what_it_holds(assistant)
     assert "don't say whether levodopa helps" not in reply.answer, reply.answer
 
 
+def test_the_off_subject_measure_takes_the_condition_a_treatment_question_names(assistant):
+    """Blepharospasm sentences are on the subject of "botox round her eyes for blepharospasm",
+    though the question is labelled with its treatment."""
+    def item(question, subject):
+        return Item("t", "side_effects", question, Expectation("answer"), subject=subject)
+
+    catalogue = assistant.catalogue
+    named = item("mum is starting botox round her eyes for blepharospasm, what side effects", "botulinum toxin")
+    assert answering.asked_condition(named, catalogue) == "blepharospasm"
+    assert answering.asked_condition(item("what are the side effects of botox?", "botulinum toxin"), catalogue) \
+        == "dystonia"
+    assert answering.asked_condition(item("is it painful?", "cervical dystonia"), catalogue) == "cervical dystonia"
+
+
 def test_a_form_s_own_dystonia_is_not_passed_off_as_dystonia_in_general(assistant, index):
     """On the dopa-responsive dystonia page, "In most cases, dystonia begins in the lower limbs"
     is about that form; a sentence opening with "Dystonia" on it speaks of dystonia in general."""
