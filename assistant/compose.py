@@ -105,8 +105,9 @@ class Composer:
         segments = [*opening, Segment("lead", self._lead_framing(evidence.lead), tuple(runs[:1]))]
         if len(runs) > 1:
             segments.append(Segment("support", "", tuple(runs[1:])))
-        used = self._words(chosen)
-        return segments + self._notes(query, evidence, citations, budget - used, {c.row for c in chosen})
+        shown = {c.row for c in chosen} | {r for i, c in enumerate(chosen) for r in self._needs(c, first=i == 0)}
+        return segments + self._notes(query, evidence, citations, budget - self._words(chosen), shown,
+                                      _said(segments))
 
     def _lead_framing(self, lead: Candidate) -> str:
         """Says what the first sentence is about when it does not say it: the subject an opening
@@ -159,9 +160,10 @@ class Composer:
             current = nxt
 
     def _notes(self, query: Query, evidence: Evidence, citations: _Citations, room: int,
-               used: set[int]) -> list[Segment]:
+               used: set[int], said: str) -> list[Segment]:
         """Labelled notes on specific forms (general question), or the broader view (specific
-        question), if they are relevant and there is room."""
+        question), if they are relevant and there is room; never a sentence already shown (``used``
+        rows) nor its twin from another source (``said``: the text shown so far)."""
         general = query.subject.condition == GENERAL
         wanted = "narrower" if general else "broader"
         limit = self.tuning.max_notes_therapist if query.audience == "therapist" else self.tuning.max_notes_patient
@@ -172,18 +174,20 @@ class Composer:
                 break
             info = candidate.info
             if candidate.relation != wanted or candidate.score < floor or info.anaphoric or info.row in used \
-                    or info.words > room:
+                    or info.words > room or info.shown in said:
                 continue
             notes.append(self._framed(candidate, general, citations))
             room -= info.words
+            said += " " + info.shown
         return notes
 
     def _close(self, query: Query, evidence: Evidence, citations: _Citations, budget: int) -> list[Segment]:
         """After a gap statement: the closest things the sources do say, each framed."""
         general = query.subject.condition == GENERAL
-        segments, room = [], budget
+        segments: list[Segment] = []
+        room = budget
         for candidate in evidence.close[:self.tuning.max_close]:
-            if self._cost(candidate, first=True) > room:
+            if self._cost(candidate, first=True) > room or candidate.info.shown in _said(segments):
                 continue
             segments.append(self._framed(candidate, general, citations))
             room -= self._cost(candidate, first=True)
@@ -200,8 +204,8 @@ class Composer:
     def _cautions(self, evidence: Evidence, heading: str, segments: list[Segment], citations: _Citations) -> Segment:
         """The cautions the assessment found relevant (not already shown above), or a plain
         statement that the sources give none."""
-        shown = {run.text for s in segments for run in s.runs}
-        rows = sorted(row for row in evidence.cautions if self.annotations[row].shown not in shown)
+        said = _said(segments)
+        rows = sorted(row for row in evidence.cautions if self.annotations[row].shown not in said)
         if not rows:
             return Segment("cautions", f"{heading} {texts.NO_CAUTIONS}")
         return Segment("cautions", heading, tuple(self._run_of_rows([row], citations) for row in rows))
@@ -318,3 +322,8 @@ def _section_of(index: Index, doc_row: int, start: int) -> tuple[str, ...]:
         if chunk.start <= start < chunk.end:
             return chunk.section
     return ()
+
+
+def _said(segments: list[Segment]) -> str:
+    """The text of every run shown so far: a sentence in it, from whichever source, is not said again."""
+    return " ".join(run.text for segment in segments for run in segment.runs)

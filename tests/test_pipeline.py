@@ -10,6 +10,7 @@ from assistant.reply import DISCLAIMER, KINDS
 from evals import answering
 from evals.checks import citation_problems, claims, unsupported_claims
 from evals.reference import Expectation, Item
+from indexer.sentences import sentence_spans
 
 
 def assert_grounded(reply, index):
@@ -211,6 +212,17 @@ def test_a_sentence_that_leans_on_the_one_before_comes_with_it_and_nothing_is_sa
     assert leaning in text and text.index(antecedent) < text.index(leaning), text
     sentences = [run.text for segment in reply.segments for run in segment.runs]
     assert len(sentences) == len(set(sentences))
+
+
+@pytest.mark.parametrize("question", [
+    "how would a doctor tell focal dystonia apart from tendinitis or rsi in my client's hand?",
+    "is focal dystonia hereditary? my client is worried about her daughter getting it",
+    "client had botox for blepharospasm last week and says things look a bit blurry. is that a known side effect?"])
+def test_no_sentence_is_shown_twice_whether_as_an_antecedent_from_a_second_source_or_as_a_caution(assistant, question):
+    reply = assistant.ask(question, audience="therapist")
+    runs = [run.text for segment in reply.segments for run in segment.runs]
+    sentences = [text[a:b] for text in runs for a, b in sentence_spans(text)]
+    assert len(sentences) == len(set(sentences)), reply.answer
 
 
 def test_hard_words_come_with_the_librarys_own_explanation(assistant, index):
