@@ -203,11 +203,12 @@ class Composer:
 
     def _cautions(self, evidence: Evidence, heading: str, segments: list[Segment], citations: _Citations) -> Segment:
         """The cautions the assessment found relevant (not already shown above), or a plain
-        statement that the sources give none."""
+        statement that the sources give none, or that they are all above."""
         said = _said(segments)
         rows = sorted(row for row in evidence.cautions if self.annotations[row].shown not in said)
         if not rows:
-            return Segment("cautions", f"{heading} {texts.NO_CAUTIONS}")
+            none = texts.CAUTIONS_ABOVE if evidence.cautions else texts.NO_CAUTIONS
+            return Segment("cautions", f"{heading} {none}")
         return Segment("cautions", heading, tuple(self._run_of_rows([row], citations) for row in rows))
 
     def _plainest_first(self, candidates: tuple[Candidate, ...]) -> list[Candidate]:

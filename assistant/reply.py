@@ -63,6 +63,7 @@ NO_EVIDENCE_NAMED = (
     "the library covers and what it does not."
 )
 NO_CAUTIONS = "The sources give no cautions for hands-on work on this."
+CAUTIONS_ABOVE = "The cautions the sources give for hands-on work on this are in the answer above."
 ABOUT_LABEL = "About {subject}:"  # names what an opening "This condition..." refers to
 SUBTYPE_LABEL = "In {subject}:"  # a fact about one specific form, in an answer about dystonia in general
 BROADER_LABEL = "About {subject} in general, the sources say:"

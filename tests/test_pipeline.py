@@ -6,7 +6,7 @@ what a patient or a therapist would check when reading the answers.
 
 import pytest
 
-from assistant.reply import DISCLAIMER, KINDS
+from assistant.reply import DISCLAIMER, KINDS, NO_CAUTIONS
 from evals import answering
 from evals.checks import citation_problems, claims, unsupported_claims
 from evals.reference import Expectation, Item
@@ -223,6 +223,7 @@ def test_no_sentence_is_shown_twice_whether_as_an_antecedent_from_a_second_sourc
     runs = [run.text for segment in reply.segments for run in segment.runs]
     sentences = [text[a:b] for text in runs for a, b in sentence_spans(text)]
     assert len(sentences) == len(set(sentences)), reply.answer
+    assert NO_CAUTIONS not in reply.answer, "a caution shown in the answer is still a caution the sources give"
 
 
 def test_hard_words_come_with_the_librarys_own_explanation(assistant, index):
