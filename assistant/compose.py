@@ -105,9 +105,8 @@ class Composer:
         segments = [*opening, Segment("lead", self._lead_framing(evidence.lead), tuple(runs[:1]))]
         if len(runs) > 1:
             segments.append(Segment("support", "", tuple(runs[1:])))
-        shown = {c.row for c in chosen} | {r for i, c in enumerate(chosen) for r in self._needs(c, first=i == 0)}
-        return segments + self._notes(query, evidence, citations, budget - self._words(chosen), shown,
-                                      _said(segments))
+        return segments + self._notes(query, evidence, citations, budget - self._words(chosen),
+                                      self._shown_rows(chosen), _said(segments))
 
     def _lead_framing(self, lead: Candidate) -> str:
         """Says what the first sentence is about when it does not say it: the subject an opening
@@ -238,7 +237,7 @@ class Composer:
         before = self.annotations.before(candidate.row)
         if before is None:
             return False
-        shown = {c.row for c in chosen} | {r for i, c in enumerate(chosen) for r in self._needs(c, first=i == 0)}
+        shown = self._shown_rows(chosen)
         return candidate.row not in shown and not shown & set(before)
 
     def _needs(self, candidate: Candidate, first: bool) -> tuple[int, ...]:
@@ -248,11 +247,14 @@ class Composer:
             return ()
         return self.annotations.before(candidate.row) or ()
 
+    def _shown_rows(self, chosen: list[Candidate]) -> set[int]:
+        """The rows shown for these sentences: each one and the sentences it leans on."""
+        return {r for i, c in enumerate(chosen) for r in (c.row, *self._needs(c, first=i == 0))}
+
     def _words(self, chosen: list[Candidate]) -> int:
         """Words shown for these sentences, each sentence counted once (a follower's antecedent
         is the sentence before it in ``chosen``)."""
-        rows = {r for i, c in enumerate(chosen) for r in (c.row, *self._needs(c, first=i == 0))}
-        return sum(self.annotations[row].words for row in rows)
+        return sum(self.annotations[row].words for row in self._shown_rows(chosen))
 
     def _cost(self, candidate: Candidate, first: bool = False) -> int:
         """Words the sentence adds, with the sentences it leans on that must come before it."""

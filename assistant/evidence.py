@@ -414,8 +414,7 @@ class Assessor:
 
     def _named(self, word: str) -> bool:
         """Is the word a dystonia term, a synonym of one, or a subject's name?"""
-        return bool(self.vocabulary.topics(word)) or self.vocabulary.expand(word) != word \
-            or bool(self.catalogue.find(word))
+        return bool(self.vocabulary.topics(word) or self.vocabulary.sources_words(word) or self.catalogue.find(word))
 
     def _pulling_away(self, query: Query, hits: list[Hit], unsupported: dict[str, np.ndarray]) -> tuple[str, ...]:
         """Unsupported words the answer must name as unmentioned: without them the question

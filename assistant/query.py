@@ -91,7 +91,7 @@ class QueryPreparer:
         search_text = without_instructions(text) or text
         before = context(normalize_history(history), self.vocabulary, self.catalogue)
         resolved, followup = resolve(search_text, before, self.vocabulary)
-        named = self._named(search_text)
+        named = self._with_sources_names(search_text)
         subject = self.catalogue.asked(named, before.subject if followup else None)
         expanded = self._expanded(resolved, subject)
         aspect = self.catalogue.masked(search_text)
@@ -118,7 +118,7 @@ class QueryPreparer:
         being its main subject; a condition only listed beside dystonia (Parkinson's disease) is not."""
         return info.kind == "treatment" or GENERAL in self.catalogue.lineage(info.name)
 
-    def _named(self, text: str) -> str:
+    def _with_sources_names(self, text: str) -> str:
         """``text``, plus the sources' names for its everyday words when it names no condition
         itself: "pianist client, her fingers curl under when she plays" is about musician's dystonia."""
         if any(m.kind == "condition" for m in self.catalogue.find(text, typos=True)):
